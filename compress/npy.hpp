@@ -1,0 +1,43 @@
+// NumPy .npy / .npz reading and .npy writing.
+//
+// Reading accepts float16/32/64 (and, for activations, integer types) in C or
+// Fortran order, little- or big-endian; the data are returned as doubles in C
+// (row-major) order. Every malformed file raises NpyError naming the file,
+// the field (magic, header, dtype, shape, data) and what was expected.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace eie {
+
+struct NpyError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+struct NpyArray {
+    std::vector<uint64_t> shape;  // empty for a scalar
+    std::vector<double> data;     // C order
+    std::string dtype;            // the descr as read, e.g. "<f4"
+    uint64_t size() const;
+};
+
+NpyArray read_npy(const std::string& path);
+// Parses an in-memory .npy; `source` names it in errors (e.g. "net.npz:fc6.npy").
+NpyArray parse_npy(const std::string& bytes, const std::string& source);
+// All arrays of an .npz (stored or deflated members), keyed by name without ".npy".
+std::map<std::string, NpyArray> read_npz(const std::string& path);
+
+// Writers (C order, little-endian). dtype of the file follows the element type.
+void write_npy(const std::string& path, const std::vector<uint64_t>& shape, const std::vector<float>& data);
+void write_npy(const std::string& path, const std::vector<uint64_t>& shape, const std::vector<double>& data);
+void write_npy(const std::string& path, const std::vector<uint64_t>& shape, const std::vector<int16_t>& data);
+void write_npy(const std::string& path, const std::vector<uint64_t>& shape, const std::vector<int32_t>& data);
+// Serialisers used by the writers and by tests that build malformed files.
+std::string npy_bytes(const std::string& descr, bool fortran_order, const std::vector<uint64_t>& shape,
+                      const std::string& raw_data);
+
+}  // namespace eie
