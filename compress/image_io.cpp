@@ -1,0 +1,690 @@
+#include "compress/image_io.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "compress/npy.hpp"
+
+namespace eie {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kFormat = "eie-image";
+
+const char* act_text(Activation a) { return a == Activation::relu ? "relu" : "identity"; }
+
+std::string pe_dir_name(std::size_t p) { return fmt::format("pe_{:04d}", p); }
+
+uint32_t hex_digits(uint32_t bits) { return (bits + 3) / 4; }
+
+// ---------------------------------------------------------------- writing
+
+void write_file(const fs::path& path, const std::string& content) {
+    std::ofstream out(path, std::ios::binary);
+    if (!out) throw ImageError(fmt::format("{}: cannot create file: {}", path.string(), std::strerror(errno)));
+    out.write(content.data(), std::streamsize(content.size()));
+    out.close();
+    if (!out) throw ImageError(fmt::format("{}: cannot write file: {}", path.string(), std::strerror(errno)));
+}
+
+// A `bits`-wide word as MSB-first hex, `digits` characters.
+void append_hex(std::string& s, uint64_t v, uint32_t digits) {
+    static const char* hx = "0123456789abcdef";
+    for (uint32_t d = digits; d-- > 0;) s += hx[(v >> (4 * d)) & 0xf];
+    s += '\n';
+}
+
+// One SRAM line per text line: entry in slot k at bits [k*eb, (k+1)*eb),
+// printed MSB first.
+std::string spmat_hex(const std::vector<uint16_t>& entries, const ArchConfig& a) {
+    const uint32_t epl = a.entries_per_line(), eb = a.entry_bits(), digits = a.spmat_line_bits / 4;
+    const uint64_t lines = (entries.size() + epl - 1) / epl;
+    std::string s;
+    s.reserve(lines * (digits + 1));
+    std::vector<uint8_t> nib(digits);
+    static const char* hx = "0123456789abcdef";
+    for (uint64_t line = 0; line < lines; ++line) {
+        std::fill(nib.begin(), nib.end(), 0);
+        for (uint32_t k = 0; k < epl; ++k) {
+            uint64_t addr = line * epl + k;
+            if (addr >= entries.size()) break;
+            uint32_t e = entries[addr];
+            for (uint32_t b = 0; b < eb; ++b) {
+                if (!((e >> b) & 1u)) continue;
+                uint32_t pos = k * eb + b;
+                nib[digits - 1 - pos / 4] |= uint8_t(1u << (pos % 4));
+            }
+        }
+        for (uint8_t v : nib) s += hx[v];
+        s += '\n';
+    }
+    return s;
+}
+
+// Checks what the file format cannot represent, before anything is written.
+void check_writable(const Image& img, const std::string& dir) {
+    const ArchConfig& a = img.arch;
+    try {
+        a.validate(dir + ": image arch");
+    } catch (const ConfigError& e) {
+        throw ImageError(e.what());
+    }
+    auto fail = [&](const std::string& what) { throw ImageError(fmt::format("{}: cannot write image: {}", dir, what)); };
+    if (img.pes.size() != a.num_pes) fail(fmt::format("{} PE images for num_pes = {}", img.pes.size(), a.num_pes));
+    const uint32_t eb = a.entry_bits();
+    for (std::size_t p = 0; p < img.pes.size(); ++p) {
+        const PeImage& pe = img.pes[p];
+        for (std::size_t k = 0; k < pe.entries.size(); ++k)
+            if (eb < 16 && (pe.entries[k] >> eb) != 0)
+                fail(fmt::format("PE {} entry {} = {:#x} does not fit {} bits", p, k, pe.entries[k], eb));
+        for (std::size_t k = 0; k < pe.pointers.size(); ++k)
+            if (pe.pointers[k] > a.ptr_max_value())
+                fail(fmt::format("PE {} pointer {} = {} exceeds ptr_bits = {}", p, k, pe.pointers[k], a.ptr_bits));
+        for (std::size_t s = 0; s < pe.codebooks.size(); ++s) {
+            if (pe.codebooks[s].size() != a.codebook_entries())
+                fail(fmt::format("PE {} codebook slot {} has {} values, expected {}", p, s, pe.codebooks[s].size(),
+                                 a.codebook_entries()));
+        }
+        if (pe.layer_counts.size() != img.layers.size())
+            fail(fmt::format("PE {} has counts for {} layers, expected {}", p, pe.layer_counts.size(), img.layers.size()));
+    }
+    for (const auto& d : img.layers)
+        if (d.codebook.size() != a.codebook_entries() || d.codebook_float.size() != a.codebook_entries())
+            fail(fmt::format("layer '{}' codebook has {} values ({} float), expected {}", d.name, d.codebook.size(),
+                             d.codebook_float.size(), a.codebook_entries()));
+    if (!img.expected.empty() && img.expected.size() != img.layers.size())
+        fail(fmt::format("{} expected vectors for {} layers", img.expected.size(), img.layers.size()));
+    if (!img.expected_float.empty() && img.expected_float.size() != img.layers.size())
+        fail(fmt::format("{} float expected vectors for {} layers", img.expected_float.size(), img.layers.size()));
+}
+
+json placement_json(const ActPlacement& p) { return {{"in_sram", p.in_sram}, {"sram_base", p.sram_base}}; }
+
+json capacity_json(uint64_t used, uint64_t capacity) {
+    return {{"used", used}, {"capacity", capacity}, {"percent", capacity ? 100.0 * double(used) / double(capacity) : 0.0}};
+}
+
+json manifest_json(const Image& img, const json& extra) {
+    const ArchConfig& a = img.arch;
+    json m;
+    m["format"] = kFormat;
+    m["format_version"] = kImageFormatVersion;
+    m["arch"] = to_json(a);
+    m["derived"] = {{"entry_bits", a.entry_bits()},
+                    {"entries_per_line", a.entries_per_line()},
+                    {"spmat_lines", a.spmat_lines()},
+                    {"spmat_capacity_entries", a.spmat_capacity_entries()},
+                    {"ptr_capacity", a.ptr_capacity()},
+                    {"codebook_entries", a.codebook_entries()}};
+    m["layers"] = json::array();
+    for (const auto& d : img.layers) {
+        json l;
+        l["name"] = d.name;
+        l["in_len"] = d.in_len;
+        l["out_len"] = d.out_len;
+        l["has_bias"] = d.has_bias;
+        l["activation"] = act_text(d.act);
+        l["formats"] = {{"in_frac", d.fmt.in_frac}, {"w_frac", d.fmt.w_frac}, {"out_frac", d.fmt.out_frac},
+                        {"shift", d.fmt.shift()}};
+        l["num_batches"] = d.num_batches;
+        l["ptr_base"] = d.ptr_base;
+        l["entry_base"] = d.entry_base;
+        l["codebook_slot"] = d.codebook_slot;
+        l["codebook"] = d.codebook;
+        l["codebook_float"] = d.codebook_float;
+        l["input"] = placement_json(d.input);
+        l["output"] = placement_json(d.output);
+        m["layers"].push_back(l);
+    }
+    json v = json::object();
+    if (!img.input.empty()) v["input"] = "input.npy";
+    if (!img.input_float.empty()) v["input_float"] = "input_float.npy";
+    v["expected"] = json::array();
+    for (std::size_t k = 0; k < img.expected.size(); ++k) v["expected"].push_back(fmt::format("expected_L{}.npy", k));
+    v["expected_float"] = json::array();
+    for (std::size_t k = 0; k < img.expected_float.size(); ++k)
+        v["expected_float"].push_back(fmt::format("expected_float_L{}.npy", k));
+    m["vectors"] = v;
+    m["pes"] = json::array();
+    for (std::size_t p = 0; p < img.pes.size(); ++p) {
+        const PeImage& pe = img.pes[p];
+        const std::string d = pe_dir_name(p);
+        json j;
+        j["index"] = p;
+        j["files"] = {{"spmat", d + "/spmat.hex"},
+                      {"ptr_even", d + "/ptr_even.hex"},
+                      {"ptr_odd", d + "/ptr_odd.hex"},
+                      {"codebook", d + "/codebook.hex"}};
+        j["entries"] = pe.entries.size();
+        j["pointers"] = pe.pointers.size();
+        j["codebook_slots"] = pe.codebooks.size();
+        j["layers"] = json::array();
+        for (const auto& c : pe.layer_counts)
+            j["layers"].push_back({{"entries", c.entries}, {"padding", c.padding}, {"rows", c.rows}});
+        j["capacity"] = {{"spmat", capacity_json(pe.entries.size(), a.spmat_capacity_entries())},
+                         {"pointer", capacity_json(pe.pointers.size(), a.ptr_capacity())},
+                         {"codebook", capacity_json(pe.codebooks.size(), a.codebook_slots)}};
+        m["pes"].push_back(j);
+    }
+    m["report"] = extra;
+    return m;
+}
+
+bool is_image_dir(const fs::path& dir) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) return false;
+    std::ifstream in(dir / "manifest.json");
+    if (!in) return false;
+    try {
+        json j;
+        in >> j;
+        return j.is_object() && j.contains("format") && j["format"] == kFormat;
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+void write_contents(const Image& img, const fs::path& tmp, const json& extra) {
+    const ArchConfig& a = img.arch;
+    const uint32_t pdig = hex_digits(a.ptr_bits), cdig = hex_digits(a.codebook_value_bits);
+    const uint64_t cmask = (uint64_t(1) << a.codebook_value_bits) - 1;
+    for (std::size_t p = 0; p < img.pes.size(); ++p) {
+        const PeImage& pe = img.pes[p];
+        fs::path d = tmp / pe_dir_name(p);
+        std::error_code ec;
+        if (!fs::create_directory(d, ec))
+            throw ImageError(fmt::format("{}: cannot create directory: {}", d.string(), ec.message()));
+        write_file(d / "spmat.hex", spmat_hex(pe.entries, a));
+        std::string even, odd;
+        for (std::size_t k = 0; k < pe.pointers.size(); ++k) append_hex(k % 2 ? odd : even, pe.pointers[k], pdig);
+        write_file(d / "ptr_even.hex", even);
+        write_file(d / "ptr_odd.hex", odd);
+        std::string cb;
+        for (const auto& slot : pe.codebooks)
+            for (int32_t v : slot) append_hex(cb, uint64_t(int64_t(v)) & cmask, cdig);
+        write_file(d / "codebook.hex", cb);
+    }
+    auto npy = [&](const std::string& name, const auto& data) {
+        try {
+            write_npy((tmp / name).string(), {uint64_t(data.size())}, data);
+        } catch (const std::exception& e) {
+            throw ImageError(fmt::format("{}: cannot write: {}", (tmp / name).string(), e.what()));
+        }
+    };
+    if (!img.input.empty()) npy("input.npy", img.input);
+    if (!img.input_float.empty()) npy("input_float.npy", img.input_float);
+    for (std::size_t k = 0; k < img.expected.size(); ++k) npy(fmt::format("expected_L{}.npy", k), img.expected[k]);
+    for (std::size_t k = 0; k < img.expected_float.size(); ++k)
+        npy(fmt::format("expected_float_L{}.npy", k), img.expected_float[k]);
+    // The manifest last: a directory with a manifest is a complete image.
+    write_file(tmp / "manifest.json", manifest_json(img, extra).dump(1) + "\n");
+}
+
+// ---------------------------------------------------------------- reading
+
+// Field access with errors that name the file and the JSON path.
+struct Ctx {
+    std::string file;  // manifest path
+    [[noreturn]] void fail(const std::string& path, const std::string& what) const {
+        throw ImageError(fmt::format("{}: {}: {}", file, path, what));
+    }
+    const json& at(const json& j, const std::string& path, const char* key) const {
+        if (!j.is_object()) fail(path, "must be an object");
+        auto it = j.find(key);
+        if (it == j.end()) fail(path.empty() ? key : path + "." + key, "required field is missing");
+        return *it;
+    }
+    static std::string sub(const std::string& path, const char* key) { return path.empty() ? key : path + "." + key; }
+    uint64_t u64(const json& j, const std::string& path, const char* key, uint64_t max = ~0ull) const {
+        const json& v = at(j, path, key);
+        if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<int64_t>() >= 0))
+            fail(sub(path, key), fmt::format("{} must be a non-negative integer", v.dump()));
+        uint64_t x = v.get<uint64_t>();
+        if (x > max) fail(sub(path, key), fmt::format("{} is out of range (allowed: 0 .. {})", x, max));
+        return x;
+    }
+    int i32(const json& j, const std::string& path, const char* key, int lo, int hi) const {
+        const json& v = at(j, path, key);
+        if (!v.is_number_integer()) fail(sub(path, key), fmt::format("{} must be an integer", v.dump()));
+        int64_t x = v.get<int64_t>();
+        if (x < lo || x > hi) fail(sub(path, key), fmt::format("{} is out of range (allowed: {} .. {})", x, lo, hi));
+        return int(x);
+    }
+    bool boolean(const json& j, const std::string& path, const char* key) const {
+        const json& v = at(j, path, key);
+        if (!v.is_boolean()) fail(sub(path, key), fmt::format("{} must be true or false", v.dump()));
+        return v.get<bool>();
+    }
+    std::string str(const json& j, const std::string& path, const char* key) const {
+        const json& v = at(j, path, key);
+        if (!v.is_string()) fail(sub(path, key), fmt::format("{} must be a string", v.dump()));
+        return v.get<std::string>();
+    }
+    const json& array(const json& j, const std::string& path, const char* key) const {
+        const json& v = at(j, path, key);
+        if (!v.is_array()) fail(sub(path, key), fmt::format("must be an array, got {}", v.type_name()));
+        return v;
+    }
+};
+
+// A relative file name from the manifest: no escaping the image directory.
+fs::path member_path(const fs::path& dir, const std::string& name, const Ctx& c, const std::string& field) {
+    fs::path rel(name);
+    if (name.empty() || rel.is_absolute())
+        c.fail(field, fmt::format("'{}' must be a relative file name inside the image directory", name));
+    for (const auto& part : rel)
+        if (part == "..") c.fail(field, fmt::format("'{}' must not leave the image directory", name));
+    return dir / rel;
+}
+
+std::string read_file(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw ImageError(fmt::format("{}: cannot open: {}", path.string(), std::strerror(errno)));
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// The lines of a hex file, each exactly `digits` hex characters; `expected`
+// lines (a final newline is optional, nothing may follow the last line).
+std::vector<std::string> hex_lines(const fs::path& path, uint32_t digits, uint64_t expected) {
+    std::string text = read_file(path);
+    std::vector<std::string> lines;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        std::size_t nl = text.find('\n', pos);
+        std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+        if (!line.empty() && line.back() == '\r') line.pop_back();  // tolerate CRLF
+        const std::size_t lineno = lines.size() + 1;
+        if (line.size() != digits)
+            throw ImageError(fmt::format("{} line {}: '{}' has {} characters, expected {} hex digits", path.string(),
+                                         lineno, line.substr(0, 40), line.size(), digits));
+        for (char ch : line)
+            if (!std::isxdigit(static_cast<unsigned char>(ch)))
+                throw ImageError(fmt::format("{} line {}: '{}' contains '{}', expected only hex digits 0-9a-f",
+                                             path.string(), lineno, line.substr(0, 40), ch));
+        lines.push_back(std::move(line));
+        if (nl == std::string::npos) break;
+        pos = nl + 1;
+    }
+    if (lines.size() != expected)
+        throw ImageError(fmt::format("{}: {} lines, expected {} (from manifest.json)", path.string(), lines.size(),
+                                     expected));
+    return lines;
+}
+
+uint32_t nibble(char ch) {
+    if (ch >= '0' && ch <= '9') return uint32_t(ch - '0');
+    if (ch >= 'a' && ch <= 'f') return uint32_t(ch - 'a' + 10);
+    return uint32_t(ch - 'A' + 10);
+}
+
+// A hex word of at most 64 bits (pointer, codebook value) that must fit `bits`.
+uint64_t hex_word(const std::string& line, uint32_t bits, const fs::path& path, std::size_t lineno,
+                  const char* what) {
+    uint64_t v = 0;
+    for (char ch : line) v = (v << 4) | nibble(ch);
+    if (bits < 64 && (v >> bits) != 0)
+        throw ImageError(fmt::format("{} line {}: {} 0x{} does not fit {} bits", path.string(), lineno, what, line, bits));
+    return v;
+}
+
+std::vector<double> read_vector(const fs::path& path, uint64_t len, bool integer, uint32_t act_bits) {
+    NpyArray arr;
+    try {
+        arr = read_npy(path.string());
+    } catch (const std::exception& e) {
+        throw ImageError(e.what());
+    }
+    if (arr.shape.size() != 1 || arr.shape[0] != len)
+        throw ImageError(fmt::format("{}: shape ({}) must be ({},) from manifest.json", path.string(),
+                                     fmt::join(arr.shape, ", "), len));
+    const bool is_int = arr.dtype.size() >= 2 && (arr.dtype[1] == 'i' || arr.dtype[1] == 'u');
+    if (integer != is_int)
+        throw ImageError(fmt::format("{}: dtype '{}' must be {}", path.string(), arr.dtype,
+                                     integer ? "an integer type (int32)" : "a float type (float64)"));
+    if (integer) {
+        const double lo = double(-(int64_t(1) << (act_bits - 1))), hi = double((int64_t(1) << (act_bits - 1)) - 1);
+        for (std::size_t k = 0; k < arr.data.size(); ++k)
+            if (arr.data[k] < lo || arr.data[k] > hi)
+                throw ImageError(fmt::format("{}: element {} = {} is out of range for {}-bit activations ({} .. {})",
+                                             path.string(), k, arr.data[k], act_bits, lo, hi));
+    }
+    return arr.data;
+}
+
+ActPlacement read_placement(const Ctx& c, const json& j, const std::string& path) {
+    ActPlacement p;
+    p.in_sram = c.boolean(j, path, "in_sram");
+    p.sram_base = static_cast<uint32_t>(c.u64(j, path, "sram_base", 0xffffffffu));
+    return p;
+}
+
+}  // namespace
+
+void write_image_dir(const Image& image, const std::string& dir_in, const nlohmann::json& extra_manifest) {
+    std::string dir = dir_in;
+    while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+    if (dir.empty()) throw ImageError("image directory: the path is empty");
+    if (!extra_manifest.is_object())
+        throw ImageError(fmt::format("{}: the report merged into manifest.json must be a JSON object", dir));
+    check_writable(image, dir);
+
+    const fs::path target(dir);
+    fs::path parent = target.parent_path();
+    if (parent.empty()) parent = ".";
+    std::error_code ec;
+    if (!fs::exists(parent, ec))
+        throw ImageError(fmt::format("{}: cannot write the image directory: parent '{}' does not exist", dir,
+                                     parent.string()));
+    if (!fs::is_directory(parent, ec))
+        throw ImageError(fmt::format("{}: cannot write the image directory: parent '{}' is not a directory", dir,
+                                     parent.string()));
+    const bool replace = fs::exists(fs::symlink_status(target, ec));
+    if (replace && !is_image_dir(target))
+        throw ImageError(fmt::format("{}: exists and is not an image directory (no manifest.json with format '{}'); "
+                                     "refusing to replace it",
+                                     dir, kFormat));
+
+    const fs::path tmp(fmt::format("{}.tmp-{}", dir, ::getpid()));
+    fs::remove_all(tmp, ec);  // left over by an earlier run with the same pid
+    if (!fs::create_directory(tmp, ec))
+        throw ImageError(fmt::format("{}: cannot write the image directory: cannot create '{}': {}", dir, tmp.string(),
+                                     ec ? ec.message() : "it already exists"));
+    try {
+        write_contents(image, tmp, extra_manifest);
+        if (replace) {
+            const fs::path old(fmt::format("{}.old-{}", dir, ::getpid()));
+            fs::remove_all(old, ec);
+            fs::rename(target, old);
+            try {
+                fs::rename(tmp, target);
+            } catch (...) {
+                std::error_code ec2;
+                fs::rename(old, target, ec2);  // put the previous image back
+                throw;
+            }
+            fs::remove_all(old, ec);
+        } else {
+            fs::rename(tmp, target);
+        }
+    } catch (const ImageError&) {
+        fs::remove_all(tmp, ec);
+        throw;
+    } catch (const std::exception& e) {
+        fs::remove_all(tmp, ec);
+        throw ImageError(fmt::format("{}: cannot write the image directory: {}", dir, e.what()));
+    }
+}
+
+Image read_image_dir(const std::string& dir_in) {
+    const fs::path dir(dir_in);
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec))
+        throw ImageError(fmt::format("{}: not a directory (expected an image directory with manifest.json)", dir_in));
+    const fs::path mpath = dir / "manifest.json";
+    const Ctx c{mpath.string()};
+    json m;
+    {
+        std::string text = read_file(mpath);
+        try {
+            m = json::parse(text);
+        } catch (const json::exception& e) {
+            throw ImageError(fmt::format("{}: not valid JSON: {}", mpath.string(), e.what()));
+        }
+    }
+    if (!m.is_object()) c.fail("(top level)", "must be a JSON object");
+    const std::string format = c.str(m, "", "format");
+    if (format != kFormat) c.fail("format", fmt::format("'{}' is not an image manifest (expected '{}')", format, kFormat));
+    {
+        const json& v = c.at(m, "", "format_version");
+        if (!v.is_number_integer() || v.get<int64_t>() != kImageFormatVersion)
+            c.fail("format_version", fmt::format("{} is not supported (this reader supports version {})", v.dump(),
+                                                 kImageFormatVersion));
+    }
+    Image img;
+    try {
+        img.arch = arch_from_json(c.at(m, "", "arch"), mpath.string() + ": arch");
+    } catch (const ConfigError& e) {
+        throw ImageError(e.what());
+    }
+    const ArchConfig& a = img.arch;
+    const uint32_t ncodes = a.codebook_entries(), wb = a.weight_bits, cvb = a.codebook_value_bits;
+    const int64_t cmin = -(int64_t(1) << (cvb - 1)), cmax = (int64_t(1) << (cvb - 1)) - 1;
+
+    // --- layers
+    const json& jl = c.array(m, "", "layers");
+    if (jl.empty()) c.fail("layers", "must hold at least one layer");
+    for (std::size_t l = 0; l < jl.size(); ++l) {
+        const std::string p = fmt::format("layers[{}]", l);
+        const json& j = jl[l];
+        LayerDesc d;
+        d.name = c.str(j, p, "name");
+        d.in_len = static_cast<uint32_t>(c.u64(j, p, "in_len", 0xfffffffeu));
+        d.out_len = static_cast<uint32_t>(c.u64(j, p, "out_len", 0xffffffffu));
+        if (d.in_len == 0 || d.out_len == 0) c.fail(p, fmt::format("shape {} x {} is empty", d.out_len, d.in_len));
+        if (l > 0 && d.in_len != img.layers[l - 1].out_len)
+            c.fail(p + ".in_len", fmt::format("{} does not match layers[{}].out_len = {}", d.in_len, l - 1,
+                                              img.layers[l - 1].out_len));
+        d.has_bias = c.boolean(j, p, "has_bias");
+        const std::string act = c.str(j, p, "activation");
+        if (act == "relu") d.act = Activation::relu;
+        else if (act == "identity") d.act = Activation::identity;
+        else c.fail(p + ".activation", fmt::format("'{}' is not known (allowed: relu, identity)", act));
+        const json& f = c.at(j, p, "formats");
+        const std::string fp = p + ".formats";
+        d.fmt.in_frac = c.i32(f, fp, "in_frac", -64, 64);
+        d.fmt.w_frac = c.i32(f, fp, "w_frac", -64, 64);
+        d.fmt.out_frac = c.i32(f, fp, "out_frac", -64, 64);
+        if (f.contains("shift") && c.i32(f, fp, "shift", -192, 192) != d.fmt.shift())
+            c.fail(fp + ".shift", fmt::format("{} differs from in_frac + w_frac - out_frac = {}", f["shift"].dump(),
+                                              d.fmt.shift()));
+        if (l > 0 && d.fmt.in_frac != img.layers[l - 1].fmt.out_frac)
+            c.fail(fp + ".in_frac", fmt::format("{} differs from layers[{}].formats.out_frac = {}", d.fmt.in_frac, l - 1,
+                                                img.layers[l - 1].fmt.out_frac));
+        d.num_batches = static_cast<uint32_t>(c.u64(j, p, "num_batches", 0xffffffffu));
+        if (d.num_batches == 0) c.fail(p + ".num_batches", "0 is out of range (allowed: >= 1)");
+        d.ptr_base = c.u64(j, p, "ptr_base");
+        d.entry_base = c.u64(j, p, "entry_base");
+        d.codebook_slot = static_cast<uint32_t>(c.u64(j, p, "codebook_slot", a.codebook_slots - 1));
+        const json& cb = c.array(j, p, "codebook");
+        const json& cbf = c.array(j, p, "codebook_float");
+        if (cb.size() != ncodes)
+            c.fail(p + ".codebook", fmt::format("has {} values, expected 2^weight_bits = {}", cb.size(), ncodes));
+        if (cbf.size() != ncodes)
+            c.fail(p + ".codebook_float", fmt::format("has {} values, expected 2^weight_bits = {}", cbf.size(), ncodes));
+        for (uint32_t k = 0; k < ncodes; ++k) {
+            if (!cb[k].is_number_integer() || cb[k].get<int64_t>() < cmin || cb[k].get<int64_t>() > cmax)
+                c.fail(fmt::format("{}.codebook[{}]", p, k),
+                       fmt::format("{} is not an integer in {} .. {} ({}-bit codebook values)", cb[k].dump(), cmin, cmax,
+                                   cvb));
+            if (!cbf[k].is_number())
+                c.fail(fmt::format("{}.codebook_float[{}]", p, k), fmt::format("{} must be a number", cbf[k].dump()));
+            d.codebook.push_back(cb[k].get<int32_t>());
+            d.codebook_float.push_back(cbf[k].get<double>());
+        }
+        if (d.codebook[0] != 0 || d.codebook_float[0] != 0.0)
+            c.fail(p + ".codebook[0]", "must be 0 (code 0 is the exact zero used by padding)");
+        d.input = read_placement(c, c.at(j, p, "input"), p + ".input");
+        d.output = read_placement(c, c.at(j, p, "output"), p + ".output");
+        img.layers.push_back(std::move(d));
+    }
+    const std::size_t nl = img.layers.size();
+
+    // --- PEs
+    const json& jp = c.array(m, "", "pes");
+    if (jp.size() != a.num_pes)
+        c.fail("pes", fmt::format("has {} entries, expected arch.num_pes = {}", jp.size(), a.num_pes));
+    const uint32_t epl = a.entries_per_line(), eb = a.entry_bits();
+    for (std::size_t pi = 0; pi < jp.size(); ++pi) {
+        const std::string p = fmt::format("pes[{}]", pi);
+        const json& j = jp[pi];
+        if (c.u64(j, p, "index") != pi) c.fail(p + ".index", fmt::format("{} must be {}", j["index"].dump(), pi));
+        const json& files = c.at(j, p, "files");
+        const std::string fp = p + ".files";
+        PeImage pe;
+        const uint64_t n_entries = c.u64(j, p, "entries");
+        const uint64_t n_ptr = c.u64(j, p, "pointers");
+        const uint64_t n_slots = c.u64(j, p, "codebook_slots", a.codebook_slots);
+        if (!a.grow_memories && n_entries > a.spmat_capacity_entries())
+            c.fail(p + ".entries", fmt::format("{} exceeds the sparse-matrix SRAM capacity of {} entries", n_entries,
+                                               a.spmat_capacity_entries()));
+        if (!a.grow_memories && n_ptr > a.ptr_capacity())
+            c.fail(p + ".pointers", fmt::format("{} exceeds the pointer SRAM capacity of {} words", n_ptr,
+                                                a.ptr_capacity()));
+
+        // sparse-matrix SRAM
+        {
+            const fs::path path = member_path(dir, c.str(files, fp, "spmat"), c, fp + ".spmat");
+            const uint32_t digits = a.spmat_line_bits / 4;
+            auto lines = hex_lines(path, digits, (n_entries + epl - 1) / epl);
+            pe.entries.resize(n_entries);
+            for (std::size_t li = 0; li < lines.size(); ++li) {
+                const std::string& s = lines[li];
+                auto bit = [&](uint32_t pos) { return (nibble(s[digits - 1 - pos / 4]) >> (pos % 4)) & 1u; };
+                for (uint32_t pos = epl * eb; pos < a.spmat_line_bits; ++pos)
+                    if (bit(pos))
+                        throw ImageError(fmt::format("{} line {}: bit {} is set but lies beyond the {} entries of a line",
+                                                     path.string(), li + 1, pos, epl));
+                for (uint32_t k = 0; k < epl; ++k) {
+                    uint32_t e = 0;
+                    for (uint32_t b = 0; b < eb; ++b) e |= bit(k * eb + b) << b;
+                    const uint64_t addr = uint64_t(li) * epl + k;
+                    if (addr < n_entries) pe.entries[addr] = static_cast<uint16_t>(e);
+                    else if (e != 0)
+                        throw ImageError(fmt::format("{} line {}: slot {} = {:#x} lies beyond the {} entries given in "
+                                                     "manifest.json (must be 0)",
+                                                     path.string(), li + 1, k, e, n_entries));
+                }
+            }
+        }
+        // pointer SRAM, even and odd banks
+        pe.pointers.resize(n_ptr);
+        for (int bank = 0; bank < 2; ++bank) {
+            const char* key = bank ? "ptr_odd" : "ptr_even";
+            const fs::path path = member_path(dir, c.str(files, fp, key), c, fp + "." + key);
+            auto lines = hex_lines(path, hex_digits(a.ptr_bits), bank ? n_ptr / 2 : (n_ptr + 1) / 2);
+            for (std::size_t li = 0; li < lines.size(); ++li)
+                pe.pointers[2 * li + bank] = static_cast<uint32_t>(hex_word(lines[li], a.ptr_bits, path, li + 1, "pointer"));
+        }
+        // codebooks
+        {
+            const fs::path path = member_path(dir, c.str(files, fp, "codebook"), c, fp + ".codebook");
+            auto lines = hex_lines(path, hex_digits(cvb), n_slots * ncodes);
+            pe.codebooks.assign(n_slots, std::vector<int32_t>(ncodes, 0));
+            for (std::size_t li = 0; li < lines.size(); ++li) {
+                uint64_t v = hex_word(lines[li], cvb, path, li + 1, "codebook value");
+                int64_t sv = (v >> (cvb - 1)) & 1 ? int64_t(v) - (int64_t(1) << cvb) : int64_t(v);  // two's complement
+                pe.codebooks[li / ncodes][li % ncodes] = static_cast<int32_t>(sv);
+            }
+            for (std::size_t s = 0; s < n_slots; ++s)
+                if (pe.codebooks[s][0] != 0)
+                    throw ImageError(fmt::format("{} line {}: codebook slot {} value 0 is {} (must be 0)", path.string(),
+                                                 s * ncodes + 1, s, pe.codebooks[s][0]));
+        }
+        // per-layer counts, checked against the memories
+        const json& lc = c.array(j, p, "layers");
+        if (lc.size() != nl) c.fail(p + ".layers", fmt::format("has {} entries, expected one per layer ({})", lc.size(), nl));
+        for (std::size_t l = 0; l < nl; ++l) {
+            const std::string lp = fmt::format("{}.layers[{}]", p, l);
+            const LayerDesc& d = img.layers[l];
+            PeLayerCounts cnt;
+            cnt.entries = c.u64(lc[l], lp, "entries");
+            cnt.padding = c.u64(lc[l], lp, "padding");
+            cnt.rows = c.u64(lc[l], lp, "rows");
+            const uint64_t rows = pi < d.out_len ? (d.out_len - pi + a.num_pes - 1) / a.num_pes : 0;
+            if (cnt.rows != rows)
+                c.fail(lp + ".rows", fmt::format("{} differs from the {} rows PE {} owns in a {}-row layer", cnt.rows,
+                                                 rows, pi, d.out_len));
+            if (d.entry_base + cnt.entries > n_entries)
+                c.fail(lp + ".entries", fmt::format("entry_base {} + {} entries runs past the {} entries of {}",
+                                                    d.entry_base, cnt.entries, n_entries, p));
+            if (cnt.entries > a.ptr_max_value())
+                c.fail(lp + ".entries", fmt::format("{} entries cannot be addressed by {}-bit pointers", cnt.entries,
+                                                    a.ptr_bits));
+            uint64_t pad = 0;
+            for (uint64_t k = 0; k < cnt.entries; ++k) pad += entry_code(pe.entries[d.entry_base + k], wb) == 0;
+            if (pad != cnt.padding)
+                c.fail(lp + ".padding", fmt::format("{} differs from the {} code-0 entries in spmat.hex", cnt.padding, pad));
+            const uint64_t np = uint64_t(d.num_batches) * d.pointers_per_batch();
+            if (d.ptr_base + np > n_ptr)
+                c.fail(fmt::format("layers[{}].ptr_base", l),
+                       fmt::format("{} + {} pointers runs past the {} pointers of {}", d.ptr_base, np, n_ptr, p));
+            // Pointers start at 0, never decrease (batches run on) and end at the layer's entry count.
+            uint32_t prev = 0;
+            for (uint64_t k = 0; k < np; ++k) {
+                uint64_t addr = d.ptr_base + k;
+                uint32_t v = pe.pointers[addr];
+                const char* bank = addr % 2 ? "ptr_odd.hex" : "ptr_even.hex";
+                if ((k == 0 && v != 0) || v < prev)
+                    throw ImageError(fmt::format(
+                        "{}/{} line {}: pointer {} of layer '{}' is {} ({}; pointers must start at 0 and never decrease)",
+                        (dir / pe_dir_name(pi)).string(), bank, addr / 2 + 1, addr, d.name, v,
+                        k == 0 ? "the first" : fmt::format("previous {}", prev)));
+                prev = v;
+            }
+            if (prev != cnt.entries)
+                c.fail(lp + ".entries", fmt::format("{} differs from the layer's last pointer {}", cnt.entries, prev));
+            if (d.codebook_slot >= n_slots)
+                c.fail(fmt::format("layers[{}].codebook_slot", l),
+                       fmt::format("{} is not among the {} codebook slots of {}", d.codebook_slot, n_slots, p));
+            pe.layer_counts.push_back(cnt);
+        }
+        img.pes.push_back(std::move(pe));
+    }
+    // A slot holds one layer's codebook when only that layer uses it.
+    for (std::size_t l = 0; l < nl; ++l) {
+        const LayerDesc& d = img.layers[l];
+        bool shared = false;
+        for (std::size_t k = 0; k < nl; ++k) shared |= k != l && img.layers[k].codebook_slot == d.codebook_slot;
+        if (shared) continue;
+        for (std::size_t pi = 0; pi < img.pes.size(); ++pi)
+            if (img.pes[pi].codebooks[d.codebook_slot] != d.codebook)
+                throw ImageError(fmt::format("{}/codebook.hex: slot {} differs from layers[{}].codebook in {}",
+                                             (dir / pe_dir_name(pi)).string(), d.codebook_slot, l, mpath.string()));
+    }
+
+    // --- vectors
+    const json& v = c.at(m, "", "vectors");
+    auto vec_file = [&](const json& name, const std::string& field) {
+        if (!name.is_string()) c.fail(field, fmt::format("{} must be a file name", name.dump()));
+        return member_path(dir, name.get<std::string>(), c, field);
+    };
+    if (v.contains("input")) {
+        for (double x : read_vector(vec_file(v["input"], "vectors.input"), img.layers[0].in_len, true, a.act_bits))
+            img.input.push_back(static_cast<int32_t>(x));
+    }
+    if (v.contains("input_float"))
+        img.input_float = read_vector(vec_file(v["input_float"], "vectors.input_float"), img.layers[0].in_len, false, 0);
+    for (const char* key : {"expected", "expected_float"}) {
+        const json& arr = c.array(v, "vectors", key);
+        if (!arr.empty() && arr.size() != nl)
+            c.fail(fmt::format("vectors.{}", key), fmt::format("has {} files, expected one per layer ({})", arr.size(), nl));
+        const bool integer = std::string(key) == "expected";
+        for (std::size_t l = 0; l < arr.size(); ++l) {
+            auto data = read_vector(vec_file(arr[l], fmt::format("vectors.{}[{}]", key, l)), img.layers[l].out_len,
+                                    integer, a.act_bits);
+            if (integer) {
+                img.expected.emplace_back();
+                for (double x : data) img.expected.back().push_back(static_cast<int32_t>(x));
+            } else {
+                img.expected_float.push_back(std::move(data));
+            }
+        }
+    }
+    return img;
+}
+
+}  // namespace eie
