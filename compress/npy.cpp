@@ -1,0 +1,672 @@
+// NumPy .npy / .npz reader and .npy writer.
+//
+// Format references: numpy/lib/format.py (the .npy header: magic, version,
+// header length, a Python-literal dict with descr, fortran_order and shape)
+// and the PKWARE APPNOTE (zip local headers, central directory, zip64).
+// Nothing here trusts the file: every length is checked before it is used,
+// and every error names the file (or "file.npz:member") and the field.
+#include "compress/npy.hpp"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+namespace eie {
+
+uint64_t NpyArray::size() const {
+    uint64_t n = 1;
+    for (auto d : shape) n *= d;
+    return n;
+}
+
+namespace {
+
+const char kMagic[] = "\x93NUMPY";
+constexpr std::size_t kMagicLen = 6;
+
+[[noreturn]] void fail(const std::string& source, const std::string& what) {
+    throw NpyError(source + ": " + what);
+}
+
+std::string printable(const std::string& s, std::size_t max_len = 40) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size() && i < max_len; ++i) {
+        unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c >= 32 && c < 127) {
+            out += char(c);
+        } else {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", c);
+            out += buf;
+        }
+    }
+    if (s.size() > max_len) out += "...";
+    return out;
+}
+
+uint64_t load_le(const unsigned char* p, int n) {
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; --i) v = (v << 8) | p[i];
+    return v;
+}
+
+uint64_t load_be(const unsigned char* p, int n) {
+    uint64_t v = 0;
+    for (int i = 0; i < n; ++i) v = (v << 8) | p[i];
+    return v;
+}
+
+bool host_is_little_endian() {
+    const uint16_t one = 1;
+    unsigned char b;
+    std::memcpy(&b, &one, 1);
+    return b == 1;
+}
+
+// IEEE 754 binary16 to double, exactly (every half value is a double).
+double half_to_double(uint16_t h) {
+    const int sign = h >> 15;
+    const int exponent = (h >> 10) & 0x1f;
+    const int mantissa = h & 0x3ff;
+    double v;
+    if (exponent == 0) {
+        v = std::ldexp(double(mantissa), -24);  // zero or subnormal: m * 2^-24
+    } else if (exponent == 0x1f) {
+        v = mantissa ? std::numeric_limits<double>::quiet_NaN() : std::numeric_limits<double>::infinity();
+    } else {
+        v = std::ldexp(double(mantissa | 0x400), exponent - 25);  // 1.m * 2^(e-15)
+    }
+    return sign ? -v : v;
+}
+
+// ---------------------------------------------------------------------------
+// A parser for the small Python-literal subset numpy writes in the header:
+// dicts, tuples, lists, strings, integers, True/False/None.
+struct PyValue {
+    enum Kind { str, integer, boolean, none, tuple, list, dict } kind = none;
+    std::string s;
+    uint64_t i = 0;
+    bool negative = false;
+    bool b = false;
+    std::vector<PyValue> items;
+    std::vector<std::pair<std::string, PyValue>> entries;
+};
+
+class HeaderParser {
+public:
+    HeaderParser(const std::string& text, const std::string& source) : t_(text), src_(source) {}
+
+    PyValue parse_all() {
+        PyValue v = value();
+        skip_ws();
+        if (pos_ != t_.size()) error("unexpected text after the dict");
+        return v;
+    }
+
+private:
+    [[noreturn]] void error(const std::string& what) {
+        fail(src_, "header: cannot parse the header dict (" + what + " at offset " + std::to_string(pos_) +
+                       "): '" + printable(t_, 120) + "'");
+    }
+    void skip_ws() {
+        while (pos_ < t_.size() && (t_[pos_] == ' ' || t_[pos_] == '\t' || t_[pos_] == '\n' || t_[pos_] == '\r'))
+            ++pos_;
+    }
+    bool eat(char c) {
+        skip_ws();
+        if (pos_ < t_.size() && t_[pos_] == c) {
+            ++pos_;
+            return true;
+        }
+        return false;
+    }
+    PyValue value() {
+        skip_ws();
+        if (pos_ >= t_.size()) error("unexpected end");
+        char c = t_[pos_];
+        if (c == '{') return dict_value();
+        if (c == '(') return sequence('(', ')', PyValue::tuple);
+        if (c == '[') return sequence('[', ']', PyValue::list);
+        if (c == '\'' || c == '"') {
+            PyValue v;
+            v.kind = PyValue::str;
+            v.s = string_literal();
+            return v;
+        }
+        if (c == '-' || (c >= '0' && c <= '9')) return integer();
+        for (const char* word : {"True", "False", "None"}) {
+            std::size_t n = std::strlen(word);
+            if (t_.compare(pos_, n, word) == 0) {
+                pos_ += n;
+                PyValue v;
+                v.kind = word[0] == 'N' ? PyValue::none : PyValue::boolean;
+                v.b = word[0] == 'T';
+                return v;
+            }
+        }
+        error(std::string("unexpected character '") + printable(std::string(1, c)) + "'");
+    }
+    std::string string_literal() {
+        char quote = t_[pos_++];
+        std::string s;
+        while (pos_ < t_.size() && t_[pos_] != quote) {
+            if (t_[pos_] == '\\') {
+                if (++pos_ >= t_.size()) break;
+            }
+            s += t_[pos_++];
+        }
+        if (pos_ >= t_.size()) error("unterminated string");
+        ++pos_;
+        return s;
+    }
+    PyValue integer() {
+        PyValue v;
+        v.kind = PyValue::integer;
+        if (t_[pos_] == '-') {
+            v.negative = true;
+            ++pos_;
+        }
+        std::size_t start = pos_;
+        while (pos_ < t_.size() && t_[pos_] >= '0' && t_[pos_] <= '9') {
+            uint64_t digit = uint64_t(t_[pos_] - '0');
+            if (v.i > (std::numeric_limits<uint64_t>::max() - digit) / 10) error("integer too large");
+            v.i = v.i * 10 + digit;
+            ++pos_;
+        }
+        if (pos_ == start) error("expected digits");
+        // Python 2 era files may carry an 'L' suffix on longs.
+        if (pos_ < t_.size() && (t_[pos_] == 'L' || t_[pos_] == 'l')) ++pos_;
+        return v;
+    }
+    PyValue sequence(char open, char close, PyValue::Kind kind) {
+        PyValue v;
+        v.kind = kind;
+        ++pos_;  // open
+        (void)open;
+        if (eat(close)) return v;
+        for (;;) {
+            v.items.push_back(value());
+            if (eat(close)) return v;
+            if (!eat(',')) error(std::string("expected ',' or '") + close + "'");
+            if (eat(close)) return v;  // trailing comma, as in (3,)
+        }
+    }
+    PyValue dict_value() {
+        PyValue v;
+        v.kind = PyValue::dict;
+        ++pos_;
+        if (eat('}')) return v;
+        for (;;) {
+            skip_ws();
+            if (pos_ >= t_.size() || (t_[pos_] != '\'' && t_[pos_] != '"')) error("expected a string key");
+            std::string key = string_literal();
+            if (!eat(':')) error("expected ':' after key '" + key + "'");
+            v.entries.emplace_back(key, value());
+            if (eat('}')) return v;
+            if (!eat(',')) error("expected ',' or '}'");
+            if (eat('}')) return v;
+        }
+    }
+
+    const std::string& t_;
+    const std::string& src_;
+    std::size_t pos_ = 0;
+};
+
+std::string describe_value(const PyValue& v) {
+    switch (v.kind) {
+        case PyValue::str: return "'" + v.s + "'";
+        case PyValue::integer: return (v.negative ? "-" : "") + std::to_string(v.i);
+        case PyValue::boolean: return v.b ? "True" : "False";
+        case PyValue::none: return "None";
+        case PyValue::tuple: return "a tuple";
+        case PyValue::list: return "a list";
+        case PyValue::dict: return "a dict";
+    }
+    return "?";
+}
+
+const char* kSupportedDtypes =
+    "supported: f2 f4 f8 (float16/32/64), i1 i2 i4 i8, u1 u2 u4 u8, b1, with byte order '<', '>', '|' or '='";
+
+struct Dtype {
+    char kind = 0;  // 'f', 'i', 'u', 'b'
+    int size = 0;
+    bool swap = false;  // stored with the other byte order than little-endian
+    bool big = false;
+};
+
+Dtype parse_descr(const PyValue& descr, const std::string& source) {
+    if (descr.kind != PyValue::str)
+        fail(source, "dtype: descr " + describe_value(descr) +
+                         " is a structured (record) dtype, not supported; " + kSupportedDtypes);
+    const std::string& d = descr.s;
+    std::size_t p = 0;
+    char order = '|';
+    if (!d.empty() && (d[0] == '<' || d[0] == '>' || d[0] == '|' || d[0] == '=')) {
+        order = d[0];
+        p = 1;
+    }
+    if (p < d.size() && d[p] == 'O')
+        fail(source, "dtype: '" + d +
+                         "' is an object array (pickled Python objects), not supported; save a numeric array "
+                         "(e.g. arr.astype(np.float32))");
+    Dtype t;
+    if (p + 2 != d.size() || std::string("fiub").find(d[p]) == std::string::npos || d[p + 1] < '1' ||
+        d[p + 1] > '8')
+        fail(source, "dtype: '" + d + "' is not supported; " + kSupportedDtypes);
+    t.kind = d[p];
+    t.size = d[p + 1] - '0';
+    bool ok = false;
+    switch (t.kind) {
+        case 'f': ok = t.size == 2 || t.size == 4 || t.size == 8; break;
+        case 'i':
+        case 'u': ok = t.size == 1 || t.size == 2 || t.size == 4 || t.size == 8; break;
+        case 'b': ok = t.size == 1; break;
+    }
+    if (!ok) fail(source, "dtype: '" + d + "' is not supported; " + kSupportedDtypes);
+    // '|' (not applicable) and '=' (native) both mean the host order, as in numpy.
+    bool little = order == '<' || ((order == '|' || order == '=') && host_is_little_endian());
+    t.big = !little;
+    return t;
+}
+
+double convert(const unsigned char* p, const Dtype& t) {
+    uint64_t bits = t.big ? load_be(p, t.size) : load_le(p, t.size);
+    switch (t.kind) {
+        case 'f':
+            if (t.size == 2) return half_to_double(uint16_t(bits));
+            if (t.size == 4) {
+                uint32_t b32 = uint32_t(bits);
+                float f;
+                std::memcpy(&f, &b32, 4);
+                return f;
+            } else {
+                double d;
+                std::memcpy(&d, &bits, 8);
+                return d;
+            }
+        case 'i': {
+            // Sign-extend from t.size bytes.
+            int shift = 64 - 8 * t.size;
+            int64_t v = int64_t(bits << shift) >> shift;
+            return double(v);
+        }
+        case 'u': return double(bits);
+        case 'b': return bits ? 1.0 : 0.0;
+    }
+    return 0;
+}
+
+[[noreturn]] void zip_fail(const std::string& path, const std::string& what) { fail(path, "zip: " + what); }
+
+std::string read_file(const std::string& path, const char* what) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) throw NpyError(path + ": cannot open " + what + " file: " + std::strerror(errno));
+    std::ostringstream ss;
+    ss << f.rdbuf();
+    if (f.bad()) throw NpyError(path + ": read error");
+    return ss.str();
+}
+
+}  // namespace
+
+NpyArray parse_npy(const std::string& bytes, const std::string& source) {
+    const auto* u = reinterpret_cast<const unsigned char*>(bytes.data());
+    if (bytes.size() < kMagicLen + 2 || bytes.compare(0, kMagicLen, kMagic, kMagicLen) != 0)
+        fail(source, "magic: not a .npy file (expected the bytes \\x93NUMPY at offset 0, found '" +
+                         printable(bytes.substr(0, 8)) + "')");
+    const int major = u[6], minor = u[7];
+    std::size_t len_bytes;
+    if (major == 1)
+        len_bytes = 2;
+    else if (major == 2 || major == 3)
+        len_bytes = 4;
+    else
+        fail(source, "version: .npy format version " + std::to_string(major) + "." + std::to_string(minor) +
+                         " is not supported (1.0, 2.0 and 3.0 are)");
+    if (bytes.size() < 8 + len_bytes)
+        fail(source, "header: truncated (file has " + std::to_string(bytes.size()) +
+                         " bytes, the header length field ends at byte " + std::to_string(8 + len_bytes) + ")");
+    const uint64_t header_len = load_le(u + 8, int(len_bytes));
+    const uint64_t data_start = 8 + len_bytes + header_len;
+    if (data_start > bytes.size())
+        fail(source, "header: truncated (the header claims " + std::to_string(header_len) +
+                         " bytes, ending at byte " + std::to_string(data_start) + ", but the file has " +
+                         std::to_string(bytes.size()) + " bytes)");
+    // Version 1/2 headers are latin-1, version 3 UTF-8; the fields we need are ASCII either way.
+    const std::string header = bytes.substr(8 + len_bytes, header_len);
+
+    PyValue dict = HeaderParser(header, source).parse_all();
+    if (dict.kind != PyValue::dict) fail(source, "header: expected a dict, found " + describe_value(dict));
+    const PyValue* descr = nullptr;
+    const PyValue* fortran = nullptr;
+    const PyValue* shape_v = nullptr;
+    for (const auto& [key, val] : dict.entries) {
+        if (key == "descr")
+            descr = &val;
+        else if (key == "fortran_order")
+            fortran = &val;
+        else if (key == "shape")
+            shape_v = &val;
+        else
+            fail(source, "header: unexpected key '" + key + "' (a .npy header has descr, fortran_order, shape)");
+    }
+    if (!descr) fail(source, "header: key 'descr' is missing");
+    if (!fortran) fail(source, "header: key 'fortran_order' is missing");
+    if (!shape_v) fail(source, "header: key 'shape' is missing");
+
+    const Dtype dt = parse_descr(*descr, source);
+    if (fortran->kind != PyValue::boolean)
+        fail(source, "fortran_order: expected True or False, found " + describe_value(*fortran));
+    if (shape_v->kind != PyValue::tuple)
+        fail(source, "shape: expected a tuple of non-negative integers, found " + describe_value(*shape_v));
+
+    NpyArray arr;
+    arr.dtype = descr->s;
+    uint64_t count = 1;
+    bool overflow = false;
+    for (std::size_t k = 0; k < shape_v->items.size(); ++k) {
+        const PyValue& d = shape_v->items[k];
+        if (d.kind != PyValue::integer || d.negative)
+            fail(source, "shape: dimension " + std::to_string(k) + " is " + describe_value(d) +
+                             ", expected a non-negative integer");
+        arr.shape.push_back(d.i);
+        if (d.i != 0 && count > std::numeric_limits<uint64_t>::max() / d.i) overflow = true;
+        count *= d.i;
+    }
+    const uint64_t available = bytes.size() - data_start;
+    if (overflow || count > std::numeric_limits<uint64_t>::max() / uint64_t(dt.size))
+        fail(source, "shape: the element count overflows 64 bits");
+    const uint64_t needed = count * uint64_t(dt.size);
+    if (needed != available)
+        fail(source, std::string("data: ") + (needed > available ? "too short" : "too long") + " for shape " +
+                         "and dtype '" + arr.dtype + "': needs " + std::to_string(needed) + " bytes, file has " +
+                         std::to_string(available));
+
+    arr.data.resize(count);
+    const unsigned char* data = u + data_start;
+    const std::size_t rank = arr.shape.size();
+    if (!fortran->b || rank <= 1) {
+        for (uint64_t i = 0; i < count; ++i) arr.data[i] = convert(data + i * dt.size, dt);
+    } else if (count > 0) {
+        // Fortran order: element (i0, .., ik) is stored at sum_d i_d * fstride_d
+        // with fstride_0 = 1. Walk the C-order indices with an odometer and
+        // keep the Fortran offset up to date incrementally.
+        std::vector<uint64_t> fstride(rank), idx(rank, 0);
+        uint64_t s = 1;
+        for (std::size_t d = 0; d < rank; ++d) {
+            fstride[d] = s;
+            s *= arr.shape[d];
+        }
+        uint64_t off = 0;
+        for (uint64_t i = 0; i < count; ++i) {
+            arr.data[i] = convert(data + off * dt.size, dt);
+            for (std::size_t d = rank; d-- > 0;) {
+                if (++idx[d] < arr.shape[d]) {
+                    off += fstride[d];
+                    break;
+                }
+                off -= (idx[d] - 1) * fstride[d];
+                idx[d] = 0;
+            }
+        }
+    }
+    return arr;
+}
+
+NpyArray read_npy(const std::string& path) { return parse_npy(read_file(path, ".npy"), path); }
+
+// ---------------------------------------------------------------------------
+// .npz: a zip archive of .npy members. The central directory is the
+// authoritative list (local headers written by streaming writers, as numpy's
+// savez, may carry zero sizes plus a data descriptor).
+std::map<std::string, NpyArray> read_npz(const std::string& path) {
+    const std::string bytes = read_file(path, ".npz");
+    const auto* u = reinterpret_cast<const unsigned char*>(bytes.data());
+    const std::size_t n = bytes.size();
+
+    // End of central directory record: 22 bytes + a comment of up to 64 KB.
+    if (n < 22) zip_fail(path, "file too short to be a zip archive (" + std::to_string(n) + " bytes)");
+    std::size_t eocd = std::string::npos;
+    const std::size_t lowest = n >= 22 + 65535 ? n - 22 - 65535 : 0;
+    for (std::size_t p = n - 22 + 1; p-- > lowest;) {
+        if (load_le(u + p, 4) == 0x06054b50 && p + 22 + load_le(u + p + 20, 2) <= n) {
+            eocd = p;
+            break;
+        }
+    }
+    if (eocd == std::string::npos)
+        zip_fail(path, "no end-of-central-directory record (not a zip archive, or truncated)");
+    uint64_t entries = load_le(u + eocd + 10, 2);
+    uint64_t cd_size = load_le(u + eocd + 12, 4);
+    uint64_t cd_offset = load_le(u + eocd + 16, 4);
+    if (entries == 0xffff || cd_size == 0xffffffff || cd_offset == 0xffffffff) {
+        // Zip64: a locator just before the EOCD points at the zip64 EOCD record.
+        if (eocd < 20 || load_le(u + eocd - 20, 4) != 0x07064b50)
+            zip_fail(path, "zip64 end-of-central-directory locator missing");
+        uint64_t z64 = load_le(u + eocd - 20 + 8, 8);
+        if (z64 > n || n - z64 < 56 || load_le(u + z64, 4) != 0x06064b50)
+            zip_fail(path, "zip64 end-of-central-directory record missing or truncated");
+        entries = load_le(u + z64 + 32, 8);
+        cd_size = load_le(u + z64 + 40, 8);
+        cd_offset = load_le(u + z64 + 48, 8);
+    }
+    if (cd_offset > n || cd_size > n - cd_offset)
+        zip_fail(path, "central directory (offset " + std::to_string(cd_offset) + ", size " + std::to_string(cd_size) +
+              ") lies outside the file (" + std::to_string(n) + " bytes)");
+
+    std::map<std::string, NpyArray> out;
+    std::size_t p = cd_offset;
+    const std::size_t cd_end = cd_offset + cd_size;
+    for (uint64_t e = 0; e < entries; ++e) {
+        if (cd_end - p < 46 || load_le(u + p, 4) != 0x02014b50)
+            zip_fail(path, "central directory entry " + std::to_string(e) + " is malformed or truncated");
+        const uint64_t flags = load_le(u + p + 8, 2);
+        const uint64_t method = load_le(u + p + 10, 2);
+        const uint32_t crc = uint32_t(load_le(u + p + 16, 4));
+        uint64_t csize = load_le(u + p + 20, 4);
+        uint64_t usize = load_le(u + p + 24, 4);
+        const std::size_t name_len = load_le(u + p + 28, 2);
+        const std::size_t extra_len = load_le(u + p + 30, 2);
+        const std::size_t comment_len = load_le(u + p + 32, 2);
+        uint64_t local = load_le(u + p + 42, 4);
+        if (cd_end - p < 46 + name_len + extra_len + comment_len)
+            zip_fail(path, "central directory entry " + std::to_string(e) + " is truncated");
+        const std::string name = bytes.substr(p + 46, name_len);
+        const std::string member = path + ":" + name;
+        // Zip64 extended information: the 64-bit values of exactly those
+        // fields that are 0xffffffff in the fixed part, in this order.
+        for (std::size_t x = p + 46 + name_len; x + 4 <= p + 46 + name_len + extra_len;) {
+            const uint64_t id = load_le(u + x, 2), len = load_le(u + x + 2, 2);
+            if (x + 4 + len > p + 46 + name_len + extra_len) break;
+            if (id == 0x0001) {
+                std::size_t q = x + 4, qend = x + 4 + len;
+                auto take = [&](uint64_t& field) {
+                    if (field != 0xffffffff) return;
+                    if (q + 8 > qend) fail(member, "zip64 extra field too short");
+                    field = load_le(u + q, 8);
+                    q += 8;
+                };
+                take(usize);
+                take(csize);
+                take(local);
+            }
+            x += 4 + len;
+        }
+        p += 46 + name_len + extra_len + comment_len;
+        if (!name.empty() && name.back() == '/') continue;  // a directory entry
+
+        if (flags & 1) fail(member, "member is encrypted, not supported");
+        if (local > n || n - local < 30 || load_le(u + local, 4) != 0x04034b50)
+            fail(member, "local header at offset " + std::to_string(local) + " is missing or truncated");
+        const uint64_t data_off = local + 30 + load_le(u + local + 26, 2) + load_le(u + local + 28, 2);
+        if (data_off > n || csize > n - data_off)
+            fail(member, "compressed data (" + std::to_string(csize) + " bytes at offset " +
+                             std::to_string(data_off) + ") run past the end of the file");
+        std::string raw;
+        if (method == 0) {
+            if (csize != usize)
+                fail(member, "stored member has compressed size " + std::to_string(csize) +
+                                 " != uncompressed size " + std::to_string(usize));
+            raw = bytes.substr(data_off, csize);
+        } else if (method == 8) {
+            raw.resize(usize);
+            z_stream zs{};
+            if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) fail(member, "zlib initialisation failed");
+            // Feed in chunks: avail_in/avail_out are 32-bit.
+            uint64_t in_left = csize, out_left = usize;
+            zs.next_in = const_cast<Bytef*>(u + data_off);
+            zs.next_out = reinterpret_cast<Bytef*>(&raw[0]);
+            int rc;
+            do {
+                if (zs.avail_in == 0 && in_left) {
+                    zs.avail_in = uInt(std::min<uint64_t>(in_left, 1u << 30));
+                    in_left -= zs.avail_in;
+                }
+                if (zs.avail_out == 0 && out_left) {
+                    zs.avail_out = uInt(std::min<uint64_t>(out_left, 1u << 30));
+                    out_left -= zs.avail_out;
+                }
+                rc = inflate(&zs, Z_NO_FLUSH);
+                // Z_BUF_ERROR only means "no progress possible": go on while
+                // there is more input or output space to hand to zlib.
+            } while (rc == Z_OK ||
+                     (rc == Z_BUF_ERROR && ((zs.avail_in == 0 && in_left) || (zs.avail_out == 0 && out_left))));
+            const uint64_t produced = zs.total_out;
+            const std::string zmsg = zs.msg ? zs.msg : "";
+            inflateEnd(&zs);
+            if (rc != Z_STREAM_END) {
+                std::string why = !zmsg.empty() ? zmsg
+                                  : rc == Z_BUF_ERROR ? "the stream ends early or inflates to more than the "
+                                                        "recorded " + std::to_string(usize) + " bytes"
+                                                      : "error " + std::to_string(rc);
+                fail(member, "deflate data are corrupt or truncated (zlib: " + why + ")");
+            }
+            if (produced != usize)
+                fail(member, "inflated to " + std::to_string(produced) + " bytes, the directory says " +
+                                 std::to_string(usize));
+        } else {
+            fail(member, "compression method " + std::to_string(method) +
+                             " is not supported (stored = 0 and deflate = 8 are; np.savez and "
+                             "np.savez_compressed write those)");
+        }
+        const uint32_t actual_crc = uint32_t(crc32_z(0L, reinterpret_cast<const Bytef*>(raw.data()), raw.size()));
+        if (actual_crc != crc)
+            fail(member, "CRC-32 mismatch (the member is corrupt)");
+        std::string key = name;
+        if (key.size() >= 4 && key.compare(key.size() - 4, 4, ".npy") == 0) key.resize(key.size() - 4);
+        if (out.count(key)) fail(member, "duplicate array name '" + key + "'");
+        out.emplace(key, parse_npy(raw, member));
+    }
+    return out;
+}
+
+// ---------------------------------------------------------------------------
+// Writing. The header follows numpy: version 1.0 unless the header does not
+// fit in 64 KB; padded with spaces and a newline so the data start on a
+// 64-byte boundary.
+std::string npy_bytes(const std::string& descr, bool fortran_order, const std::vector<uint64_t>& shape,
+                      const std::string& raw_data) {
+    std::string dict = "{'descr': '" + descr + "', 'fortran_order': " + (fortran_order ? "True" : "False") +
+                       ", 'shape': (";
+    for (std::size_t i = 0; i < shape.size(); ++i) {
+        if (i) dict += ", ";
+        dict += std::to_string(shape[i]);
+    }
+    if (shape.size() == 1) dict += ",";
+    dict += "), }";
+    int major = 1;
+    std::size_t prefix = 10;
+    if (dict.size() + 1 + 64 > 65535) {
+        major = 2;
+        prefix = 12;
+    }
+    std::size_t total = prefix + dict.size() + 1;
+    std::size_t pad = (64 - total % 64) % 64;
+    dict.append(pad, ' ');
+    dict += '\n';
+    std::string out(kMagic, kMagicLen);
+    out += char(major);
+    out += char(0);
+    const uint64_t hl = dict.size();
+    for (std::size_t i = 0; i < prefix - 8; ++i) out += char((hl >> (8 * i)) & 0xff);
+    out += dict;
+    out += raw_data;
+    return out;
+}
+
+namespace {
+
+template <typename T>
+std::string little_endian_bytes(const std::vector<T>& data) {
+    std::string raw(data.size() * sizeof(T), '\0');
+    for (std::size_t i = 0; i < data.size(); ++i) {
+        uint64_t bits = 0;
+        if constexpr (sizeof(T) == 2) {
+            uint16_t b;
+            std::memcpy(&b, &data[i], 2);
+            bits = b;
+        } else if constexpr (sizeof(T) == 4) {
+            uint32_t b;
+            std::memcpy(&b, &data[i], 4);
+            bits = b;
+        } else {
+            std::memcpy(&bits, &data[i], 8);
+        }
+        for (std::size_t k = 0; k < sizeof(T); ++k) raw[i * sizeof(T) + k] = char((bits >> (8 * k)) & 0xff);
+    }
+    return raw;
+}
+
+template <typename T>
+void write_impl(const std::string& path, const std::vector<uint64_t>& shape, const std::vector<T>& data,
+                const char* descr) {
+    uint64_t count = 1;
+    for (auto d : shape) count *= d;
+    if (count != data.size())
+        throw NpyError(path + ": shape: holds " + std::to_string(count) + " elements but " +
+                       std::to_string(data.size()) + " values were given");
+    const std::string bytes = npy_bytes(descr, false, shape, little_endian_bytes(data));
+    // Write to a temporary name and rename, so a failure leaves no partial file.
+    const std::string tmp = path + ".tmp";
+    {
+        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+        if (!f) throw NpyError(path + ": cannot create file: " + std::strerror(errno));
+        f.write(bytes.data(), std::streamsize(bytes.size()));
+        f.close();
+        if (!f) {
+            std::remove(tmp.c_str());
+            throw NpyError(path + ": write failed");
+        }
+    }
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+        int err = errno;
+        std::remove(tmp.c_str());
+        throw NpyError(path + ": cannot rename the written file into place: " + std::strerror(err));
+    }
+}
+
+}  // namespace
+
+void write_npy(const std::string& path, const std::vector<uint64_t>& shape, const std::vector<float>& data) {
+    write_impl(path, shape, data, "<f4");
+}
+void write_npy(const std::string& path, const std::vector<uint64_t>& shape, const std::vector<double>& data) {
+    write_impl(path, shape, data, "<f8");
+}
+void write_npy(const std::string& path, const std::vector<uint64_t>& shape, const std::vector<int16_t>& data) {
+    write_impl(path, shape, data, "<i2");
+}
+void write_npy(const std::string& path, const std::vector<uint64_t>& shape, const std::vector<int32_t>& data) {
+    write_impl(path, shape, data, "<i4");
+}
+
+}  // namespace eie
