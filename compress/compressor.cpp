@@ -340,6 +340,23 @@ CompressResult compress_network(const std::vector<FloatLayer>& layers_in, const 
         r.fmt = q[l].fmt;
         in_frac = out_frac;
     }
+    // The bias column is broadcast as 1.0 = 2^in_frac, which must be a
+    // positive value of act_bits bits (the golden model and the hardware
+    // depend on it).
+    for (std::size_t l = 0; l < n; ++l) {
+        const int f = q[l].fmt.in_frac;
+        if (q[l].has_bias && (f < 0 || f > int(ab) - 2)) {
+            std::string origin =
+                l == 0 ? (opt.in_frac ? std::string("set by the in_frac override")
+                                      : fmt::format("chosen for the largest |input| = {:g}", max_in[0]))
+                       : fmt::format("the out_frac of {}{}", layer_label(layers_in[l - 1], l - 1),
+                                     res.layers[l - 1].out_frac_override ? " (overridden)" : "");
+            throw CompressError(fmt::format(
+                "{}: in_frac = {} ({}) cannot represent the bias column's activation 1.0 in {}-bit activations "
+                "(allowed for a layer with a bias: 0 .. {})",
+                layer_label(layers_in[l], l), f, origin, ab, int(ab) - 2));
+        }
+    }
 
     // encode, then the reference outputs
     Image img = encode_layers(q, arch);
