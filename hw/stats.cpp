@@ -3,7 +3,7 @@
 namespace eie {
 
 #define EIE_PE_FIELDS(X)                                                                              \
-    X(busy_cycles) X(padding_cycles) X(empty_col_cycles) X(starved_cycles) X(columns) X(acc_writes)   \
+    X(busy_cycles) X(padding_cycles) X(empty_col_cycles) X(starved_cycles) X(stall_cycles) X(columns) X(acc_writes)   \
     X(bypass_s3) X(bypass_s2) X(spmat_line_reads) X(ptr_reads_even) X(ptr_reads_odd)                  \
     X(codebook_lookups) X(multiplies) X(adds) X(dst_rf_reads) X(dst_rf_writes) X(src_rf_reads)        \
     X(act_sram_reads) X(act_sram_writes) X(queue_pushes) X(queue_pops)

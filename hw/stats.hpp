@@ -11,13 +11,14 @@
 namespace eie {
 
 // Per PE, per layer. Every cycle of a layer is exactly one of busy, padding,
-// empty_col or starved, so the four add up to the layer's cycles.
+// empty_col, starved or stall, so the five add up to the layer's cycles.
 struct PeStats {
     // cycle classification (by what the sparse-matrix read stage does)
     uint64_t busy_cycles = 0;       // a real (non-padding) entry issued
     uint64_t padding_cycles = 0;    // a padding entry issued
     uint64_t empty_col_cycles = 0;  // a column with no entries in this PE
     uint64_t starved_cycles = 0;    // nothing to issue: queue empty, layer not done
+    uint64_t stall_cycles = 0;      // front end held by stall injection (testing only)
     // work
     uint64_t columns = 0;           // columns popped from the queue
     uint64_t acc_writes = 0;        // destination writes (real entries)
@@ -75,6 +76,7 @@ struct RunStats {
     std::vector<LayerStats> layers;
     uint64_t io_cycles = 0;        // host I/O mode (loading, reading back), apart from compute
     uint64_t io_bytes = 0;
+    double compute_wall_seconds = 0;  // host time spent simulating computing mode
     uint64_t compute_cycles() const;
 };
 

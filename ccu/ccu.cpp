@@ -1,0 +1,112 @@
+#include "ccu/ccu.hpp"
+
+#include "pe/pe.hpp"
+
+namespace eie {
+
+Ccu::Ccu(sc_core::sc_module_name name, const ArchConfig& arch)
+    : sc_core::sc_module(name), arch_(arch), tree_(arch.num_pes, arch.lnzd_fanout) {
+    flags_.assign(arch.num_pes, 0);
+    values_.assign(arch.num_pes, 0);
+}
+
+void Ccu::set_stall(double probability, uint64_t seed) {
+    stall_p_ = probability;
+    rng_ = seed * 0xD1B54A32D192ED03ull + 7;
+}
+
+bool Ccu::stall_now() {
+    if (stall_p_ <= 0) return false;
+    uint64_t z = (rng_ += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return double(z >> 11) * 0x1.0p-53 < stall_p_;
+}
+
+void Ccu::start_batch(const LayerDesc& layer) {
+    layer_ = &layer;
+    packs_ = (layer.in_len + arch_.num_pes - 1) / arch_.num_pes;
+    next_pack_ = 0;
+    pack_loaded_ = false;
+    bias_pending_ = layer.has_bias;
+    fill_left_ = tree_.levels();
+    done_ = false;
+}
+
+void Ccu::cycle(std::vector<Pe*>& pes, LayerStats& ls) {
+    view_.valid = false;
+    view_.stall = false;
+    view_.filling = false;
+    if (done_) return;
+    if (fill_left_) {
+        --fill_left_;
+        view_.filling = true;
+        return;
+    }
+    if (stall_now()) {
+        ++ls.ccu.injected_stalls;
+        return;
+    }
+    const uint32_t n = arch_.num_pes;
+    auto room = [&] {
+        for (Pe* p : pes)
+            if (!p->queue().has_room()) return false;
+        return true;
+    };
+    auto broadcast = [&](uint32_t index, int32_t value) {
+        for (uint32_t p = 0; p < n; ++p) {
+            pes[p]->queue().push(QueueEntry{index, value});
+            ++ls.pe[p].queue_pushes;
+        }
+        ++ls.ccu.broadcasts;
+        view_.valid = true;
+        view_.index = index;
+        view_.value = value;
+    };
+
+    if (!pack_loaded_ && next_pack_ < packs_) {
+        // Each PE hands its activation of this pack to its LNZD leaf.
+        const uint64_t base = uint64_t(next_pack_) * n;
+        for (uint32_t p = 0; p < n; ++p) {
+            int32_t v = 0;
+            if (base + p < layer_->in_len) v = pes[p]->act().read_source(layer_->input, next_pack_, ls.pe[p]);
+            values_[p] = v;
+            flags_[p] = v != 0;
+        }
+        tree_.load(flags_.data());
+        pack_loaded_ = true;
+        ++ls.ccu.packs;
+        view_.pack = next_pack_;
+    }
+    if (pack_loaded_) {
+        ls.ccu.lnzd_node_activations += tree_.nodes();
+        const int lead = tree_.lead();
+        if (lead < 0) {  // all-zero pack: one cycle, nothing sent
+            ++ls.ccu.empty_packs;
+            pack_loaded_ = false;
+            ++next_pack_;
+        } else if (room()) {
+            broadcast(next_pack_ * n + uint32_t(lead), values_[lead]);
+            tree_.clear(uint32_t(lead));
+            if (!tree_.any()) {
+                pack_loaded_ = false;
+                ++next_pack_;
+            }
+        } else {
+            ++ls.ccu.backpressure_stalls;
+            view_.stall = true;
+        }
+    } else if (bias_pending_) {
+        if (room()) {
+            broadcast(layer_->in_len, int32_t(1) << layer_->fmt.in_frac);  // 1.0
+            bias_pending_ = false;
+        } else {
+            ++ls.ccu.backpressure_stalls;
+            view_.stall = true;
+        }
+    }
+    if (!pack_loaded_ && next_pack_ >= packs_ && !bias_pending_) done_ = true;
+}
+
+}  // namespace eie

@@ -1,0 +1,73 @@
+// The central control unit in computing mode: scans the source activations
+// of a batch in packs of N (one per PE), finds the non-zeros with the LNZD
+// tree and broadcasts them, one per cycle, to every PE's queue, then the bias
+// (index in_len, value 1.0). Timing contract 3.2-3.3:
+//   - the tree's fill latency (one cycle per level) opens every batch;
+//   - a pack with k > 0 non-zeros takes k cycles, an all-zero pack 1 cycle;
+//   - a broadcast happens only if every queue has a free slot at the start
+//     of the cycle (back-pressure), otherwise the CCU stalls and retries.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include <systemc>
+
+#include "ccu/lnzd.hpp"
+#include "compress/image.hpp"
+#include "hw/arch_config.hpp"
+#include "hw/stats.hpp"
+
+namespace eie {
+
+class Pe;
+
+class Ccu : public sc_core::sc_module {
+public:
+    Ccu(sc_core::sc_module_name name, const ArchConfig& arch);
+
+    // Starts scanning the input of `layer` for one batch.
+    void start_batch(const LayerDesc& layer);
+    // One clock; `pes` receive the broadcasts, `ls` the statistics.
+    void cycle(std::vector<Pe*>& pes, LayerStats& ls);
+    bool done() const { return done_; }
+
+    void set_stall(double probability, uint64_t seed);
+
+    // Waveform views (the last cycle).
+    struct View {
+        uint32_t pack;        // pack index being scanned
+        uint64_t pack_mask;   // non-zero flags of the first 64 PEs of that pack, still to send
+        bool valid;           // a broadcast happened
+        uint32_t index;       // its column index
+        int32_t value;        // its activation value
+        bool stall;           // back-pressure stall
+        bool filling;         // LNZD fill latency
+    };
+    View view() const {
+        View v = view_;
+        v.pack_mask = 0;
+        for (uint32_t p = 0; pack_loaded_ && p < tree_.leaves() && p < 64; ++p)
+            if (tree_.leaf(p)) v.pack_mask |= 1ull << p;
+        return v;
+    }
+    const LnzdTree& tree() const { return tree_; }
+
+private:
+    bool stall_now();
+
+    ArchConfig arch_;
+    LnzdTree tree_;
+    const LayerDesc* layer_ = nullptr;
+    uint32_t packs_ = 0, next_pack_ = 0;
+    bool pack_loaded_ = false, bias_pending_ = false, done_ = true;
+    uint32_t fill_left_ = 0;
+    std::vector<uint8_t> flags_;
+    std::vector<int32_t> values_;
+    double stall_p_ = 0;
+    uint64_t rng_ = 0;
+    View view_{};
+};
+
+}  // namespace eie

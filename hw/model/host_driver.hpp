@@ -1,0 +1,67 @@
+// A host driver: the TLM-2.0 initiator that does what a CPU would do with
+// EIE: load an image into every PE's memories and the layer sequence into
+// the descriptor table (I/O mode), start, wait for the done interrupt, and
+// read the results back. Every access goes through the target socket; a
+// non-OK response becomes a HostError naming the address and the response.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include "compress/image.hpp"
+
+namespace eie {
+
+struct HostError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+class HostDriver : public sc_core::sc_module {
+public:
+    tlm_utils::simple_initiator_socket<HostDriver> socket;
+
+    SC_HAS_PROCESS(HostDriver);
+    // `irq` is the accelerator's done interrupt; `program` runs in the
+    // driver's thread (it may call every method below) and sc_stop() follows.
+    HostDriver(sc_core::sc_module_name name, const sc_core::sc_signal_in_if<bool>& irq,
+               std::function<void(HostDriver&)> program);
+
+    // Raw accesses; `time` accumulates the annotated delay and is waited for
+    // before returning, so simulated time follows the I/O.
+    void write32(uint64_t addr, uint32_t v);
+    uint32_t read32(uint64_t addr);
+    void write_block(uint64_t addr, const void* data, uint32_t len);
+    void read_block(uint64_t addr, void* data, uint32_t len);
+    // Non-throwing access for tests of the error responses.
+    tlm::tlm_response_status try_access(bool write, uint64_t addr, void* data, uint32_t len);
+
+    // Loads the memories, the codebooks, the descriptors and the input.
+    void load_image(const Image& image);
+    // Writes the input vector of `layer` into its source placement.
+    void load_input(const Image& image, const std::vector<int32_t>& input, uint32_t layer = 0);
+    // START for layers [first, first + count), then waits for the interrupt.
+    // Returns the STATUS register; throws if the run reported an error.
+    uint32_t run(uint32_t first, uint32_t count);
+    // Reads a layer's output from where the layer leaves it.
+    std::vector<int32_t> read_output(const Image& image, uint32_t layer);
+
+    sc_core::sc_time io_time() const { return io_time_; }
+
+private:
+    void thread();
+    void transport(bool write, uint64_t addr, void* data, uint32_t len);
+
+    const sc_core::sc_signal_in_if<bool>& irq_;
+    std::function<void(HostDriver&)> program_;
+    sc_core::sc_time io_time_ = sc_core::SC_ZERO_TIME;
+    uint32_t num_pes_ = 0;
+};
+
+}  // namespace eie
