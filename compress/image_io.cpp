@@ -451,8 +451,8 @@ Image read_image_dir(const std::string& dir_in) {
     {
         const json& v = c.at(m, "", "format_version");
         if (!v.is_number_integer() || v.get<int64_t>() != kImageFormatVersion)
-            c.fail("format_version", fmt::format("{} is not supported (this reader supports version {})", v.dump(),
-                                                 kImageFormatVersion));
+            throw ImageError(fmt::format("{}: format_version = {} is not supported (this reader supports version {})",
+                                         mpath.string(), v.dump(), kImageFormatVersion));
     }
     Image img;
     try {
