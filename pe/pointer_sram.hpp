@@ -15,6 +15,7 @@ public:
     uint64_t words() const { return words_; }
 
     uint32_t word(uint64_t addr) const { return bank_[addr & 1][addr >> 1]; }
+    uint32_t bank_word(uint32_t bank, uint64_t row) const { return bank_[bank][row]; }
     void set_word(uint64_t addr, uint32_t v) { bank_[addr & 1][addr >> 1] = v; }
 
     // Reads p[addr] and p[addr+1]: one access to each bank.

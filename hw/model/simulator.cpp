@@ -11,11 +11,9 @@
 
 namespace eie {
 
-namespace {
-
 // SystemC elaborates once per simulation context; a new context per run
 // lets one process (a test binary, a sweep worker) simulate many images.
-void fresh_simcontext() {
+void new_simulation_context() {
     static bool used = false;
     if (!used) {
         // Quiet kernel: no banner, no "stopped by user" note on every run.
@@ -29,15 +27,13 @@ void fresh_simcontext() {
     used = true;
 }
 
-}  // namespace
-
 SimResult simulate(const Image& image, const SimOptions& options) {
     auto t0 = std::chrono::steady_clock::now();
     SimResult r;
     r.arch = image.arch;
     r.golden = golden_run(image, image.input);
 
-    fresh_simcontext();
+    new_simulation_context();
     Eie eie("eie", image.arch);
     eie.set_stall(options.stall_probability, options.stall_seed);
     std::string error;

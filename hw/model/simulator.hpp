@@ -45,4 +45,8 @@ struct SimResult {
 // Each call elaborates a fresh SystemC simulation (several per process work).
 SimResult simulate(const Image& image, const SimOptions& options = SimOptions{});
 
+// Starts a new SystemC simulation context, for code that elaborates its own
+// modules (testbenches with their own host program). simulate() calls it.
+void new_simulation_context();
+
 }  // namespace eie
