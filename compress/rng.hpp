@@ -30,6 +30,17 @@ public:
         for (auto& w : s_) w = splitmix64(sm);
     }
 
+    // A generator with the given raw state (for checking against the
+    // published xoshiro256** reference outputs).
+    static Rng from_state(uint64_t s0, uint64_t s1, uint64_t s2, uint64_t s3) {
+        Rng r(0);
+        r.s_[0] = s0;
+        r.s_[1] = s1;
+        r.s_[2] = s2;
+        r.s_[3] = s3;
+        return r;
+    }
+
     uint64_t next() {
         const uint64_t result = rotl(s_[1] * 5, 7) * 9;
         const uint64_t t = s_[1] << 17;
