@@ -247,9 +247,9 @@ uint64_t search_up(uint64_t from, uint64_t limit, Fits&& fits) {
     std::string fix;
     for (const auto& f : fixes) fix += (fix.empty() ? "" : " or ") + f;
     if (fix.empty()) fix = "no single parameter change found";
-    throw CapacityError(fmt::format("{} does not fit the {} of {}: needs {}, available {}; it fits with {} "
+    throw CapacityError(fmt::format("{} does not fit the {} of {}: needs {}, available {}; the {} fits with {} "
                                     "(or set grow_memories=true to enlarge the memories)",
-                                    who, memory, pe, need, have, fix));
+                                    who, memory, pe, need, have, memory, fix));
 }
 
 std::string pe_suggestion(uint64_t m) { return m ? fmt::format("num_pes >= {}", m) : std::string(); }

@@ -683,4 +683,18 @@ TEST_CASE("Alex-6 sized layer encodes fast", "[.][perf]") {
         CHECK(back[0].nonzeros.size() == L.nonzeros.size());
         CHECK(ms(t0, t1) < 1000);
     }
+    // The error path (with its num_pes search) stays interactive too.
+    ArchConfig one;
+    one.num_pes = 1;
+    auto t0 = std::chrono::steady_clock::now();
+    std::string msg;
+    try {
+        encode_layers({L}, one);
+    } catch (const CapacityError& e) {
+        msg = e.what();
+    }
+    auto t1 = std::chrono::steady_clock::now();
+    const double err_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+    WARN(msg << " (" << err_ms << " ms)");
+    CHECK(number_after(msg, "num_pes") > 1);
 }
