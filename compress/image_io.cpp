@@ -18,6 +18,8 @@ namespace eie {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+// The manifest keeps its fields in writing order, so it reads top-down.
+using ojson = nlohmann::ordered_json;
 
 namespace {
 
@@ -110,27 +112,27 @@ void check_writable(const Image& img, const std::string& dir) {
         fail(fmt::format("{} float expected vectors for {} layers", img.expected_float.size(), img.layers.size()));
 }
 
-json placement_json(const ActPlacement& p) { return {{"in_sram", p.in_sram}, {"sram_base", p.sram_base}}; }
+ojson placement_json(const ActPlacement& p) { return {{"in_sram", p.in_sram}, {"sram_base", p.sram_base}}; }
 
-json capacity_json(uint64_t used, uint64_t capacity) {
+ojson capacity_json(uint64_t used, uint64_t capacity) {
     return {{"used", used}, {"capacity", capacity}, {"percent", capacity ? 100.0 * double(used) / double(capacity) : 0.0}};
 }
 
-json manifest_json(const Image& img, const json& extra) {
+ojson manifest_json(const Image& img, const json& extra) {
     const ArchConfig& a = img.arch;
-    json m;
+    ojson m;
     m["format"] = kFormat;
     m["format_version"] = kImageFormatVersion;
-    m["arch"] = to_json(a);
+    m["arch"] = ojson(to_json(a));
     m["derived"] = {{"entry_bits", a.entry_bits()},
                     {"entries_per_line", a.entries_per_line()},
                     {"spmat_lines", a.spmat_lines()},
                     {"spmat_capacity_entries", a.spmat_capacity_entries()},
                     {"ptr_capacity", a.ptr_capacity()},
                     {"codebook_entries", a.codebook_entries()}};
-    m["layers"] = json::array();
+    m["layers"] = ojson::array();
     for (const auto& d : img.layers) {
-        json l;
+        ojson l;
         l["name"] = d.name;
         l["in_len"] = d.in_len;
         l["out_len"] = d.out_len;
@@ -148,20 +150,20 @@ json manifest_json(const Image& img, const json& extra) {
         l["output"] = placement_json(d.output);
         m["layers"].push_back(l);
     }
-    json v = json::object();
+    ojson v = ojson::object();
     if (!img.input.empty()) v["input"] = "input.npy";
     if (!img.input_float.empty()) v["input_float"] = "input_float.npy";
-    v["expected"] = json::array();
+    v["expected"] = ojson::array();
     for (std::size_t k = 0; k < img.expected.size(); ++k) v["expected"].push_back(fmt::format("expected_L{}.npy", k));
-    v["expected_float"] = json::array();
+    v["expected_float"] = ojson::array();
     for (std::size_t k = 0; k < img.expected_float.size(); ++k)
         v["expected_float"].push_back(fmt::format("expected_float_L{}.npy", k));
     m["vectors"] = v;
-    m["pes"] = json::array();
+    m["pes"] = ojson::array();
     for (std::size_t p = 0; p < img.pes.size(); ++p) {
         const PeImage& pe = img.pes[p];
         const std::string d = pe_dir_name(p);
-        json j;
+        ojson j;
         j["index"] = p;
         j["files"] = {{"spmat", d + "/spmat.hex"},
                       {"ptr_even", d + "/ptr_even.hex"},
@@ -170,7 +172,7 @@ json manifest_json(const Image& img, const json& extra) {
         j["entries"] = pe.entries.size();
         j["pointers"] = pe.pointers.size();
         j["codebook_slots"] = pe.codebooks.size();
-        j["layers"] = json::array();
+        j["layers"] = ojson::array();
         for (const auto& c : pe.layer_counts)
             j["layers"].push_back({{"entries", c.entries}, {"padding", c.padding}, {"rows", c.rows}});
         j["capacity"] = {{"spmat", capacity_json(pe.entries.size(), a.spmat_capacity_entries())},
@@ -178,7 +180,7 @@ json manifest_json(const Image& img, const json& extra) {
                          {"codebook", capacity_json(pe.codebooks.size(), a.codebook_slots)}};
         m["pes"].push_back(j);
     }
-    m["report"] = extra;
+    m["report"] = ojson(extra);
     return m;
 }
 
