@@ -87,6 +87,7 @@ struct ContractView {
     std::vector<std::vector<std::vector<uint32_t>>> codes;  // [layer][row][col]
     std::vector<std::vector<uint64_t>> padding;             // [layer][pe]
     std::vector<std::vector<uint64_t>> entries;             // [layer][pe]
+    uint64_t max_padding_run = 0;                           // most consecutive padding entries
 };
 
 ContractView read_by_contract(const Image& img) {
@@ -128,7 +129,7 @@ ContractView read_by_contract(const Image& img) {
                     if (j == 0) ensure(lo == prev_last, P + "pointers run on across batches");
                     ensure(lo <= hi, P + "pointers monotone");
                     ensure(d.entry_base + hi <= pe.entries.size(), P + "entries in range");
-                    uint64_t run = 0;
+                    uint64_t run = 0, pad_run = 0;
                     for (uint32_t e = lo; e < hi; ++e) {
                         const uint16_t en = pe.entries[d.entry_base + e];
                         const uint32_t z = en >> wb, c = en & ((1u << wb) - 1);
@@ -138,10 +139,12 @@ ContractView read_by_contract(const Image& img) {
                         if (c == 0) {
                             ensure(z == a.max_zero_run(), P + "padding skips the longest run");
                             ++pads[p];
+                            v.max_padding_run = std::max(v.max_padding_run, ++pad_run);
                         } else {
                             const uint64_t row = local * N + p;
                             ensure(row < d.out_len, P + "row < out_len");
                             codes[row][j] = c;
+                            pad_run = 0;
                         }
                     }
                     ents[p] += hi - lo;
@@ -224,8 +227,9 @@ ArchConfig small_arch(uint32_t N, uint32_t index_bits, uint32_t rf) {
     return a;
 }
 
-// Checks everything the contract says about one encoded network.
-void check_network(const std::vector<QuantLayer>& net, const ArchConfig& arch) {
+// Checks everything the contract says about one encoded network; returns
+// the longest run of consecutive padding entries.
+uint64_t check_network(const std::vector<QuantLayer>& net, const ArchConfig& arch) {
     const Image img = encode_layers(net, arch);
     ContractView v;
     REQUIRE_NOTHROW(v = read_by_contract(img));
@@ -249,6 +253,7 @@ void check_network(const std::vector<QuantLayer>& net, const ArchConfig& arch) {
     CHECK(same_layers(back, net));
     const Image again = encode_layers(back, img.arch);
     CHECK(same_memories(again, img));
+    return v.max_padding_run;
 }
 
 uint64_t number_after(const std::string& text, const std::string& key) {
@@ -327,6 +332,7 @@ TEST_CASE("random round trips over PEs, densities and index widths", "[encode]")
     const uint32_t pes[] = {1, 2, 3, 4, 5, 7, 8, 16, 64};
     const double dens[] = {0.0, 0.01, 0.1, 0.5, 1.0};
     int cases = 0;
+    uint64_t max_padding_run_ib4 = 0;
     for (uint32_t N : pes)
         for (double d : dens)
             for (uint32_t ib = 1; ib <= 5; ++ib) {
@@ -340,9 +346,15 @@ TEST_CASE("random round trips over PEs, densities and index widths", "[encode]")
                 check_network(one, small_arch(N, ib, rf));
                 auto net = random_network({23, 41, 9, 17}, d, bias, 4, rng);
                 check_network(net, small_arch(N, ib, 8));
+                // Tall: 100 local rows per PE in batches of 64, so zero runs
+                // far longer than 2 x max_zero_run occur.
+                std::vector<QuantLayer> tall = {random_layer("tall", 19, N * 100 + 7, d * 0.2, !bias, 4, rng)};
+                const uint64_t pr = check_network(tall, small_arch(N, ib, 64));
+                if (ib == 4) max_padding_run_ib4 = std::max(max_padding_run_ib4, pr);
                 ++cases;
             }
     CHECK(cases == 9 * 5 * 5);
+    CHECK(max_padding_run_ib4 >= 3);  // a run of more than 3 x 15 zeros was encoded
 }
 
 TEST_CASE("long zero runs need floor(run / 2^index_bits) padding entries", "[encode]") {
