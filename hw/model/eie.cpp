@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cmath>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -15,7 +16,7 @@ Eie::Eie(sc_module_name name, const ArchConfig& arch)
       socket("socket"),
       irq("irq"),
       arch_(arch),
-      clk_("clk", sc_time(arch.clock_period_ns(), SC_NS)),
+      period_(arch.clock_period_ns(), SC_NS),
       ccu_("ccu", arch) {
     arch_.validate("EIE top level");
     pes_.reserve(arch.num_pes);
@@ -26,7 +27,7 @@ Eie::Eie(sc_module_name name, const ArchConfig& arch)
     desc_words_.assign(size_t(mmap::kMaxLayers) * mmap::kDescWords, 0);
     socket.register_b_transport(this, &Eie::b_transport);
     SC_METHOD(on_clock);
-    sensitive << clk_.posedge_event();
+    sensitive << start_event_;
     dont_initialize();
 }
 
@@ -38,17 +39,10 @@ void Eie::set_stall(double probability, uint64_t seed) {
 // ---------------------------------------------------------------- clocking
 
 void Eie::on_clock() {
-    if (!computing_) {
-        // Sleep until START instead of running an idle method every cycle.
-        sleeping_ = true;
-        next_trigger(start_event_);
-        return;
-    }
-    if (sleeping_) {  // woken by START: begin at the next clock edge
-        sleeping_ = false;
-        return;
-    }
+    if (!computing_) return;  // static sensitivity: sleep until the next START
+    cycle_ = static_cast<uint64_t>(sc_time_stamp() / period_ + 0.5);
     step();
+    if (computing_) next_trigger(period_);
 }
 
 void Eie::step() {
@@ -84,7 +78,6 @@ void Eie::step() {
         case Phase::idle: break;
     }
     if (tracer_) tracer_->sample(cycle_, *this);
-    ++cycle_;
 }
 
 // ------------------------------------------------------ layer state machine
@@ -129,7 +122,10 @@ bool Eie::start_run() {
     status_ = mmap::kStatusBusy;
     layer_ = 0;
     start_layer();
-    start_event_.notify(SC_ZERO_TIME);
+    // The first computing cycle is the next clock edge.
+    const double cycles_now = sc_time_stamp() / period_;
+    const double next_edge = std::floor(cycles_now + 1e-9) + 1.0;
+    start_event_.notify(period_ * (next_edge - cycles_now));
     return true;
 }
 
@@ -284,7 +280,7 @@ void Eie::b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
         const uint64_t io = (uint64_t(len) * 8 + arch_.dma_bits - 1) / arch_.dma_bits;
         stats_.io_cycles += io;
         stats_.io_bytes += len;
-        delay += clk_.period() * double(io);
+        delay += period_ * double(io);
     }
 }
 
