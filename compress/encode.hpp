@@ -55,11 +55,16 @@ struct CapacityError : std::runtime_error {
 // the activations. With arch.grow_memories the memories are enlarged to fit
 // (and image.arch records the grown sizes); otherwise a layer that does not
 // fit raises CapacityError. Input/expected vectors are left empty.
+// Malformed layers (unsorted or out-of-range non-zeros, wrong codebook size,
+// a chain whose in_len / in_frac does not match the previous out_len /
+// out_frac) raise std::invalid_argument naming the layer and the field.
 Image encode_layers(const std::vector<QuantLayer>& layers, const ArchConfig& arch);
 
 // The inverse: recovers the quantised layers (non-zeros, codebooks, formats)
 // from an image. encode_layers(decode_layers(img), img.arch) reproduces img's
-// memories exactly.
+// memories exactly. An inconsistent image (pointers outside the entries, a
+// row beyond its batch) raises std::invalid_argument naming layer, PE, batch
+// and column.
 std::vector<QuantLayer> decode_layers(const Image& image);
 
 // Re-encodes an image for another architecture whose differences are only of
