@@ -46,11 +46,13 @@ public:
         uint64_t lines = (entries.size() + per - 1) / per;
         std::vector<uint8_t> out(lines * lb, 0);
         for (uint64_t a = 0; a < entries.size(); ++a) {
-            uint64_t bit = (a % per) * eb;
-            uint8_t* p = out.data() + (a / per) * lb;
-            uint32_t v = entries[a];
-            for (uint32_t k = 0; k < eb; ++k)
-                if (v >> k & 1) p[(bit + k) >> 3] |= uint8_t(1u << ((bit + k) & 7));
+            const uint32_t bit = static_cast<uint32_t>(a % per) * eb;
+            uint8_t* p = out.data() + (a / per) * lb + (bit >> 3);
+            // an entry of <= 16 bits at a bit offset < 8 spans at most 3 bytes
+            const uint32_t v = uint32_t(entries[a]) << (bit & 7);
+            p[0] |= uint8_t(v);
+            if (v >> 8) p[1] |= uint8_t(v >> 8);
+            if (v >> 16) p[2] |= uint8_t(v >> 16);
         }
         return out;
     }
