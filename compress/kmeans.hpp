@@ -26,7 +26,12 @@ struct Codebook {
 
 // Clusters the (non-zero) values into at most 2^bits - 1 centroids.
 // Deterministic for a given seed (the seed only matters for random init).
+// values must be finite and non-zero (std::invalid_argument otherwise, naming
+// the position); bits 1..8. One iteration costs O(2^bits log n) after one
+// sort, and 1-D Lloyd needs a few hundred iterations to converge at 5-6 bits,
+// hence the default of 1000. compress/kmeans.cpp documents the init, the
+// zero-centroid and the empty-cluster rules.
 Codebook kmeans_1d(const std::vector<double>& values, uint32_t bits, KmeansInit init, uint64_t seed = 1,
-                   uint32_t max_iterations = 100);
+                   uint32_t max_iterations = 1000);
 
 }  // namespace eie
