@@ -13,9 +13,10 @@ namespace eie {
 
 // How non-zeros are placed in the weight matrix.
 enum class Placement {
-    uniform,  // every weight kept independently with probability = density
+    uniform,  // a uniformly random subset of exactly round(density * in * out) positions
     skewed,   // row and column densities vary (log-normal factors), mean = density,
               // as in real pruned layers where some neurons keep many more weights
+              // (docs/synthetic-layers.md gives the model)
 };
 
 struct SyntheticSpec {
