@@ -518,6 +518,11 @@ std::map<std::string, NpyArray> read_npz(const std::string& path) {
                                  " != uncompressed size " + std::to_string(usize));
             raw = bytes.substr(data_off, csize);
         } else if (method == 8) {
+            // Deflate expands at most ~1032:1; a larger claim is a corrupt
+            // directory, and must not make us allocate it.
+            if (usize > csize * 1032 + 1024)
+                fail(member, "uncompressed size " + std::to_string(usize) + " is implausible for " +
+                                 std::to_string(csize) + " compressed bytes (corrupt directory)");
             raw.resize(usize);
             z_stream zs{};
             if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) fail(member, "zlib initialisation failed");

@@ -384,6 +384,13 @@ TEST_CASE("npz: stored and deflated members, keys without .npy, errors name file
     write_file(dir / "scrambled.npz", scrambled);
     CHECK_THROWS_WITH(eie::read_npz(dir / "scrambled.npz"), Contains("scrambled.npz:b.npy"));
 
+    std::string huge = make_zip({{"b.npy", b, 8}});
+    const std::size_t cd = huge.size() - 22 - (46 + 5);  // the only central directory entry
+    REQUIRE(huge.compare(cd, 4, le(0x02014b50, 4)) == 0);
+    huge.replace(cd + 24, 4, le(0xfffffff0u, 4));  // uncompressed size: 4 GB
+    write_file(dir / "huge.npz", huge);
+    CHECK_THROWS_WITH(eie::read_npz(dir / "huge.npz"), Contains("huge.npz:b.npy") && Contains("implausible"));
+
     write_file(dir / "notzip.npz", "this is not a zip file at all, just text long enough");
     CHECK_THROWS_WITH(eie::read_npz(dir / "notzip.npz"), Contains("notzip.npz: zip: no end-of-central-directory"));
 
