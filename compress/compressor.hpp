@@ -61,7 +61,7 @@ struct CompressOptions {
     ArchConfig arch;
     KmeansInit init = KmeansInit::linear;
     uint64_t kmeans_seed = 1;
-    uint32_t kmeans_max_iterations = 100;
+    uint32_t kmeans_max_iterations = 1000;
     std::optional<int> in_frac;       // override of layer 0's input format
     std::vector<LayerOptions> layers; // empty (defaults everywhere), or one per layer
 };

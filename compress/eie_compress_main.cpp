@@ -1,0 +1,543 @@
+// eie-compress: Deep Compression of fully-connected layers into an EIE image
+// directory (docs/compression.md). Exit codes: 0 ok, 2 bad input or usage,
+// 3 a layer does not fit the memories, 1 internal error. On any error
+// nothing is written: no image directory, no JSON report.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+
+#include "compress/compressor.hpp"
+#include "compress/image_io.hpp"
+#include "compress/npy.hpp"
+#include "compress/synthetic.hpp"
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+using namespace eie;
+
+namespace {
+
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+std::vector<std::string> split(const std::string& s, char sep) {
+    std::vector<std::string> out;
+    std::size_t pos = 0;
+    while (true) {
+        std::size_t q = s.find(sep, pos);
+        out.push_back(s.substr(pos, q == std::string::npos ? std::string::npos : q - pos));
+        if (q == std::string::npos) break;
+        pos = q + 1;
+    }
+    return out;
+}
+
+double parse_double(const std::string& text, const std::string& option) {
+    std::size_t used = 0;
+    double v = 0;
+    try {
+        v = std::stod(text, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (text.empty() || used != text.size() || !std::isfinite(v))
+        throw UsageError(fmt::format("{}: '{}' is not a finite number", option, text));
+    return v;
+}
+
+long long parse_int(const std::string& text, const std::string& option, long long lo, long long hi) {
+    std::size_t used = 0;
+    long long v = 0;
+    try {
+        v = std::stoll(text, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (text.empty() || used != text.size())
+        throw UsageError(fmt::format("{}: '{}' is not an integer", option, text));
+    if (v < lo || v > hi) throw UsageError(fmt::format("{}: {} is out of range (allowed: {} .. {})", option, v, lo, hi));
+    return v;
+}
+
+// "a,b,c" -> one value per layer; a single value applies to every layer.
+std::vector<std::string> per_layer(const std::string& text, std::size_t layers, const std::string& option) {
+    auto items = split(text, ',');
+    if (items.size() == 1) return std::vector<std::string>(layers, items[0]);
+    if (items.size() != layers)
+        throw UsageError(fmt::format("{}: {} values given for {} layers (give one value for all, or one per layer)",
+                                     option, items.size(), layers));
+    return items;
+}
+
+bool is_float_dtype(const std::string& d) { return d.size() >= 2 && d[1] == 'f'; }
+
+std::string shape_text(const std::vector<uint64_t>& s) {
+    if (s.size() == 1) return fmt::format("({},)", s[0]);
+    return fmt::format("({})", fmt::join(s, ", "));
+}
+
+// A 2-D float array (out x in) from a file, as a FloatLayer.
+FloatLayer layer_from_array(const NpyArray& w, const std::string& where, const std::string& name) {
+    if (!is_float_dtype(w.dtype))
+        throw UsageError(fmt::format("{}: dtype '{}' is not allowed for weights (allowed: float16, float32, float64)",
+                                     where, w.dtype));
+    if (w.shape.size() != 2)
+        throw UsageError(fmt::format("{}: shape {} must be 2-D (out_len, in_len) for a weight matrix", where,
+                                     shape_text(w.shape)));
+    if (w.shape[0] == 0 || w.shape[1] == 0 || w.shape[0] > 0xffffffffull || w.shape[1] > 0xfffffffeull)
+        throw UsageError(fmt::format("{}: shape {} is not a usable weight matrix (each side 1 .. 2^32-2)", where,
+                                     shape_text(w.shape)));
+    FloatLayer L;
+    L.name = name;
+    L.out_len = static_cast<uint32_t>(w.shape[0]);
+    L.in_len = static_cast<uint32_t>(w.shape[1]);
+    L.weights.resize(w.data.size());
+    for (std::size_t k = 0; k < w.data.size(); ++k) {
+        double v = w.data[k];
+        if (std::isfinite(v) && std::fabs(v) > double(std::numeric_limits<float>::max()))
+            throw UsageError(fmt::format("{}: weight at row {}, col {} = {:g} does not fit float32", where,
+                                         k / L.in_len, k % L.in_len, v));
+        L.weights[k] = static_cast<float>(v);  // NaN / Inf kept: the compressor names them
+    }
+    return L;
+}
+
+void add_bias(FloatLayer& L, const NpyArray& b, const std::string& where) {
+    if (!is_float_dtype(b.dtype))
+        throw UsageError(fmt::format("{}: dtype '{}' is not allowed for a bias (allowed: float16, float32, float64)",
+                                     where, b.dtype));
+    if (b.shape.size() != 1 || b.shape[0] != L.out_len)
+        throw UsageError(fmt::format("{}: bias shape {} does not match layer '{}' (expected ({},), the out_len of its "
+                                     "{} x {} weights)",
+                                     where, shape_text(b.shape), L.name, L.out_len, L.out_len, L.in_len));
+    L.bias.resize(b.data.size());
+    for (std::size_t k = 0; k < b.data.size(); ++k) {
+        if (std::isfinite(b.data[k]) && std::fabs(b.data[k]) > double(std::numeric_limits<float>::max()))
+            throw UsageError(fmt::format("{}: bias[{}] = {:g} does not fit float32", where, k, b.data[k]));
+        L.bias[k] = static_cast<float>(b.data[k]);
+    }
+}
+
+// Vectors of length `len` from a .npy: one 1-D vector or the rows of a 2-D array.
+std::vector<std::vector<double>> read_vectors(const std::string& path, uint32_t len, const char* what,
+                                              bool single) {
+    NpyArray a = read_npy(path);
+    std::vector<std::vector<double>> out;
+    bool ok_shape = (a.shape.size() == 1 && a.shape[0] == len) ||
+                    (a.shape.size() == 2 && a.shape[1] == len && a.shape[0] >= 1 && (!single || a.shape[0] == 1));
+    if (!ok_shape)
+        throw UsageError(fmt::format("{}: {} shape {} does not match the first layer's in_len = {} (allowed: ({},){})",
+                                     path, what, shape_text(a.shape), len, len,
+                                     single ? fmt::format(" or (1, {})", len) : fmt::format(" or (k, {})", len)));
+    const uint64_t rows = a.shape.size() == 1 ? 1 : a.shape[0];
+    for (uint64_t r = 0; r < rows; ++r) {
+        out.emplace_back(a.data.begin() + r * len, a.data.begin() + (r + 1) * len);
+        for (uint32_t k = 0; k < len; ++k)
+            if (!std::isfinite(out.back()[k]))
+                throw UsageError(fmt::format("{}: {} {}element {} is {} (values must be finite)", path, what,
+                                             rows > 1 ? fmt::format("row {}, ", r) : std::string(), k, out.back()[k]));
+    }
+    return out;
+}
+
+// Fails early (before any work) when -o or --json cannot be written.
+void check_output_paths(const std::string& dir, const std::string& json_path) {
+    auto check_parent = [](const std::string& path, const char* what) {
+        fs::path parent = fs::path(path).parent_path();
+        if (parent.empty()) parent = ".";
+        std::error_code ec;
+        if (!fs::exists(parent, ec))
+            throw UsageError(fmt::format("{} '{}': parent directory '{}' does not exist", what, path, parent.string()));
+        if (!fs::is_directory(parent, ec))
+            throw UsageError(fmt::format("{} '{}': '{}' is not a directory", what, path, parent.string()));
+        if (::access(parent.c_str(), W_OK | X_OK) != 0)
+            throw UsageError(fmt::format("{} '{}': directory '{}' is not writable: {}", what, path, parent.string(),
+                                         std::strerror(errno)));
+    };
+    std::string d = dir;
+    while (d.size() > 1 && d.back() == '/') d.pop_back();
+    check_parent(d, "-o");
+    std::error_code ec;
+    if (fs::exists(fs::symlink_status(d, ec))) {
+        bool image = false;
+        std::ifstream in(fs::path(d) / "manifest.json");
+        if (fs::is_directory(d, ec) && in) {
+            try {
+                nlohmann::json j;
+                in >> j;
+                image = j.is_object() && j.value("format", "") == "eie-image";
+            } catch (const std::exception&) {
+            }
+        }
+        if (!image)
+            throw UsageError(fmt::format("-o '{}': exists and is not an image directory (no manifest.json with format "
+                                         "'eie-image'); refusing to replace it",
+                                         d));
+    }
+    if (!json_path.empty()) {
+        check_parent(json_path, "--json");
+        if (fs::is_directory(json_path, ec)) throw UsageError(fmt::format("--json '{}': is a directory", json_path));
+    }
+}
+
+// A bare "--bias" (no file after it) is the synthetic-layer flag.
+std::vector<std::string> rewrite_bias_flag(int argc, char** argv) {
+    std::vector<std::string> args;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "--bias" && (i + 1 >= argc || argv[i + 1][0] == '-' || argv[i + 1][0] == '\0'))
+            args.push_back("--synthetic-bias");
+        else
+            args.push_back(a);
+    }
+    return args;
+}
+
+int run(int argc, char** argv) {
+    po::options_description src("Source of the layers (exactly one)");
+    src.add_options()
+        ("preset", po::value<std::string>(), "synthetic benchmark layer: alex6 alex7 alex8 vgg6 vgg7 vgg8 ntwe ntwd ntlstm")
+        ("synthetic", po::value<std::string>(), "synthetic layer IN,OUT (input length, output length)")
+        ("weights", po::value<std::string>(), "one layer from W.npy, shape (out_len, in_len)")
+        ("npz", po::value<std::string>(), "several layers from NET.npz (with --layers)");
+    po::options_description srcopt("Source options");
+    srcopt.add_options()
+        ("layers", po::value<std::string>(), "with --npz: w6[:b6],w7[:b7],... array names in order (bias optional)")
+        ("bias", po::value<std::string>(), "with --weights: bias vector B.npy, shape (out_len,); alone (no file): give "
+                                           "the synthetic layer a bias")
+        ("placement", po::value<std::string>(), "synthetic non-zero placement: uniform | skewed")
+        ("seed", po::value<std::string>()->default_value("1"), "seed of the synthetic data, the random input and random k-means init")
+        ("weight-density", po::value<std::string>()->default_value("0.1"), "--synthetic: weight density")
+        ("act-density", po::value<std::string>()->default_value("0.35"), "density of the synthetic or random input")
+        ("input", po::value<std::string>(), "input vector X.npy, shape (in_len,) or (1, in_len); default: the synthetic "
+                                            "input, or a deterministic random input with --act-density")
+        ("calibration", po::value<std::string>(), "C.npy: one vector (in_len,) or several (k, in_len) used with the "
+                                                  "input to choose the activation formats");
+    po::options_description comp("Compression");
+    comp.add_options()
+        ("density", po::value<std::string>(), "prune to this weight density: D, or D1,D2,... per layer (default: keep)")
+        ("threshold", po::value<std::string>(), "prune weights with |w| < T: T, or T1,T2,... per layer")
+        ("init", po::value<std::string>()->default_value("linear"), "k-means initialisation: linear | density | random")
+        ("kmeans-iterations", po::value<std::string>()->default_value("1000"), "k-means iteration limit")
+        ("activation", po::value<std::string>(), "relu | identity, or one per layer (default: relu, identity on the last "
+                                                 "layer of --weights/--npz; synthetic layers: relu)")
+        ("in-frac", po::value<std::string>(), "fractional bits of the input (default: from the data)")
+        ("w-frac", po::value<std::string>(), "fractional bits of the codebook, F or F1,F2,... (default: from the data)")
+        ("out-frac", po::value<std::string>(), "fractional bits of each layer's output, F or F1,F2,... (default: from the data)");
+    po::options_description archo("Architecture");
+    archo.add_options()
+        ("config", po::value<std::string>(), "architecture JSON (or a manifest / statistics file with an \"arch\" object)")
+        ("set", po::value<std::vector<std::string>>()->composing(), "name=value, repeatable (see docs/compression.md)")
+        ("pes", po::value<std::string>(), "shortcut for --set num_pes=N")
+        ("weight-bits", po::value<std::string>(), "shortcut for --set weight_bits=B")
+        ("index-bits", po::value<std::string>(), "shortcut for --set index_bits=B");
+    po::options_description outo("Output");
+    outo.add_options()
+        ("output,o", po::value<std::string>(), "image directory to write (required)")
+        ("json", po::value<std::string>(), "also write the report as JSON to FILE")
+        ("quiet,q", "do not print the report")
+        ("help,h", "show this help");
+    po::options_description hidden;
+    hidden.add_options()("synthetic-bias", "");
+    po::options_description visible("eie-compress: compress fully-connected layers into an EIE image directory");
+    visible.add(src).add(srcopt).add(comp).add(archo).add(outo);
+    po::options_description all;
+    all.add(visible).add(hidden);
+
+    po::variables_map vm;
+    try {
+        auto args = rewrite_bias_flag(argc, argv);
+        po::store(po::command_line_parser(args).options(all).run(), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        throw UsageError(fmt::format("{} (see --help)", e.what()));
+    }
+    if (vm.count("help")) {
+        std::cout << visible << "\nExit codes: 0 ok, 2 bad input or usage, 3 a layer does not fit the memories.\n";
+        return 0;
+    }
+    auto opt = [&](const char* name) { return vm.count(name) ? vm[name].as<std::string>() : std::string(); };
+    auto has = [&](const char* name) { return vm.count(name) > 0 && !vm[name].defaulted(); };
+
+    int nsrc = has("preset") + has("synthetic") + has("weights") + has("npz");
+    if (nsrc != 1)
+        throw UsageError(fmt::format("give exactly one source of layers: --preset, --synthetic, --weights or --npz ({} "
+                                     "given; see --help)",
+                                     nsrc));
+    if (!has("output")) throw UsageError("-o DIR (the image directory to write) is required");
+    const std::string out_dir = opt("output");
+    const std::string json_path = opt("json");
+    check_output_paths(out_dir, json_path);
+    if (has("layers") && !has("npz")) throw UsageError("--layers goes with --npz");
+    if (has("bias") && !has("weights"))
+        throw UsageError(fmt::format("--bias {}: a bias file goes with --weights (synthetic layers take --bias alone)",
+                                     opt("bias")));
+    if (has("synthetic-bias") && !(has("preset") || has("synthetic")))
+        throw UsageError("--bias without a file: only synthetic layers (--preset, --synthetic) take --bias alone; "
+                         "give --bias B.npy with --weights");
+    if (has("placement") && !(has("preset") || has("synthetic")))
+        throw UsageError("--placement goes with --preset or --synthetic");
+
+    const uint64_t seed = static_cast<uint64_t>(parse_int(opt("seed"), "--seed", 0, std::numeric_limits<long long>::max()));
+    const double act_density = parse_double(opt("act-density"), "--act-density");
+    if (!(act_density >= 0 && act_density <= 1))
+        throw UsageError(fmt::format("--act-density: {} is out of range (allowed: 0 .. 1)", act_density));
+
+    // --- layers and input
+    std::vector<FloatLayer> layers;
+    std::vector<double> input;
+    bool have_input = false;
+    std::string source;
+    bool synthetic = false;
+    if (has("preset") || has("synthetic")) {
+        synthetic = true;
+        SyntheticSpec spec;
+        if (has("preset")) {
+            try {
+                spec = preset(opt("preset"));
+            } catch (const std::invalid_argument& e) {
+                throw UsageError(fmt::format("--preset: {}", e.what()));
+            }
+            source = "preset " + opt("preset");
+            if (has("weight-density")) throw UsageError("--weight-density goes with --synthetic (a preset fixes it)");
+            if (has("act-density")) spec.act_density = act_density;
+        } else {
+            auto dims = split(opt("synthetic"), ',');
+            if (dims.size() != 2)
+                throw UsageError(fmt::format("--synthetic: '{}' must be IN,OUT (input length, output length)",
+                                             opt("synthetic")));
+            spec.in_len = static_cast<uint32_t>(parse_int(dims[0], "--synthetic IN", 1, 1 << 26));
+            spec.out_len = static_cast<uint32_t>(parse_int(dims[1], "--synthetic OUT", 1, 1 << 26));
+            spec.weight_density = parse_double(opt("weight-density"), "--weight-density");
+            if (!(spec.weight_density >= 0 && spec.weight_density <= 1))
+                throw UsageError(fmt::format("--weight-density: {} is out of range (allowed: 0 .. 1)", spec.weight_density));
+            spec.act_density = act_density;
+            source = fmt::format("synthetic {}x{}", spec.in_len, spec.out_len);
+        }
+        if (has("seed")) spec.seed = seed;
+        if (has("synthetic-bias")) spec.bias = true;
+        if (has("placement")) {
+            try {
+                spec.placement = parse_placement(opt("placement"));
+            } catch (const std::invalid_argument& e) {
+                throw UsageError(fmt::format("--placement: {}", e.what()));
+            }
+        }
+        layers.push_back(make_synthetic_layer(spec));
+        auto x = make_synthetic_input(spec);
+        input.assign(x.begin(), x.end());
+        have_input = true;
+    } else if (has("weights")) {
+        const std::string wpath = opt("weights");
+        FloatLayer L = layer_from_array(read_npy(wpath), wpath, fs::path(wpath).stem().string());
+        if (has("bias")) add_bias(L, read_npy(opt("bias")), opt("bias"));
+        layers.push_back(std::move(L));
+        source = wpath;
+    } else {
+        const std::string path = opt("npz");
+        if (!has("layers"))
+            throw UsageError(fmt::format("--npz {}: --layers w1[:b1],w2[:b2],... is required (the array names in order)", path));
+        auto arrays = read_npz(path);
+        std::string names;
+        for (const auto& kv : arrays) names += (names.empty() ? "" : ", ") + kv.first;
+        auto get = [&](const std::string& name) -> const NpyArray& {
+            auto it = arrays.find(name);
+            if (it == arrays.end())
+                throw UsageError(fmt::format("--layers: array '{}' is not in {} (it holds: {})", name, path, names));
+            return it->second;
+        };
+        for (const auto& item : split(opt("layers"), ',')) {
+            auto parts = split(item, ':');
+            if (parts.size() > 2 || parts[0].empty() || (parts.size() == 2 && parts[1].empty()))
+                throw UsageError(fmt::format("--layers: '{}' must be WEIGHTS or WEIGHTS:BIAS (array names)", item));
+            FloatLayer L = layer_from_array(get(parts[0]), path + ":" + parts[0], parts[0]);
+            if (parts.size() == 2) add_bias(L, get(parts[1]), path + ":" + parts[1]);
+            if (!layers.empty() && L.in_len != layers.back().out_len)
+                throw UsageError(fmt::format("{}: layer '{}' has shape {} x {} (out x in) but the previous layer '{}' has "
+                                             "{} outputs (its in_len must be {})",
+                                             path, L.name, L.out_len, L.in_len, layers.back().name, layers.back().out_len,
+                                             layers.back().out_len));
+            layers.push_back(std::move(L));
+        }
+        source = path;
+    }
+    if (!synthetic) {
+        for (auto& L : layers) L.act = Activation::relu;
+        layers.back().act = Activation::identity;
+    }
+    const std::size_t n = layers.size();
+    if (has("activation")) {
+        auto acts = per_layer(opt("activation"), n, "--activation");
+        for (std::size_t l = 0; l < n; ++l) {
+            try {
+                layers[l].act = parse_activation(acts[l]);
+            } catch (const CompressError& e) {
+                throw UsageError(fmt::format("--activation: {}", e.what()));
+            }
+        }
+    }
+    if (has("input")) {
+        input = read_vectors(opt("input"), layers[0].in_len, "input", true)[0];
+        have_input = true;
+    }
+    if (!have_input) {
+        // A deterministic random post-ReLU input with the requested density.
+        SyntheticSpec spec;
+        spec.in_len = layers[0].in_len;
+        spec.out_len = 1;
+        spec.act_density = act_density;
+        spec.seed = seed;
+        auto x = make_synthetic_input(spec);
+        input.assign(x.begin(), x.end());
+    }
+    std::vector<std::vector<double>> calibration;
+    if (has("calibration")) calibration = read_vectors(opt("calibration"), layers[0].in_len, "calibration", false);
+
+    // --- options
+    CompressOptions co;
+    try {
+        if (has("config")) co.arch = arch_from_json_file(opt("config"));
+        if (has("pes")) apply_override(co.arch, "num_pes=" + opt("pes"), "--pes");
+        if (has("weight-bits")) apply_override(co.arch, "weight_bits=" + opt("weight-bits"), "--weight-bits");
+        if (has("index-bits")) apply_override(co.arch, "index_bits=" + opt("index-bits"), "--index-bits");
+        if (vm.count("set"))
+            for (const auto& s : vm["set"].as<std::vector<std::string>>()) apply_override(co.arch, s, "--set " + s);
+        co.arch.validate("architecture (--config, --set and shortcuts)");
+    } catch (const ConfigError& e) {
+        throw UsageError(e.what());
+    }
+    try {
+        co.init = parse_kmeans_init(opt("init"));
+    } catch (const std::invalid_argument& e) {
+        throw UsageError(fmt::format("--init: {}", e.what()));
+    }
+    co.kmeans_seed = seed;
+    co.kmeans_max_iterations = static_cast<uint32_t>(parse_int(opt("kmeans-iterations"), "--kmeans-iterations", 1, 1000000));
+    co.layers.assign(n, LayerOptions{});
+    if (has("density") && has("threshold")) throw UsageError("give --density or --threshold, not both");
+    if (has("density")) {
+        auto v = per_layer(opt("density"), n, "--density");
+        for (std::size_t l = 0; l < n; ++l) {
+            double d = parse_double(v[l], "--density");
+            if (!(d > 0 && d <= 1))
+                throw UsageError(fmt::format("--density: {} for layer '{}' is out of range (allowed: 0 < D <= 1)", v[l],
+                                             layers[l].name));
+            co.layers[l].prune = PruneMode::density;
+            co.layers[l].prune_value = d;
+        }
+    }
+    if (has("threshold")) {
+        auto v = per_layer(opt("threshold"), n, "--threshold");
+        for (std::size_t l = 0; l < n; ++l) {
+            double t = parse_double(v[l], "--threshold");
+            if (t < 0)
+                throw UsageError(fmt::format("--threshold: {} for layer '{}' is out of range (allowed: T >= 0)", v[l],
+                                             layers[l].name));
+            co.layers[l].prune = PruneMode::threshold;
+            co.layers[l].prune_value = t;
+        }
+    }
+    if (has("in-frac")) co.in_frac = int(parse_int(opt("in-frac"), "--in-frac", kMinFracBits, kMaxFracBits));
+    if (has("w-frac")) {
+        auto v = per_layer(opt("w-frac"), n, "--w-frac");
+        for (std::size_t l = 0; l < n; ++l) co.layers[l].w_frac = int(parse_int(v[l], "--w-frac", kMinFracBits, kMaxFracBits));
+    }
+    if (has("out-frac")) {
+        auto v = per_layer(opt("out-frac"), n, "--out-frac");
+        for (std::size_t l = 0; l < n; ++l)
+            co.layers[l].out_frac = int(parse_int(v[l], "--out-frac", kMinFracBits, kMaxFracBits));
+    }
+
+    // --- compress (nothing is written until everything has succeeded)
+    CompressResult res;
+    try {
+        res = compress_network(layers, input, calibration, co);
+    } catch (const CompressError& e) {
+        throw UsageError(fmt::format("{}: {}", source, e.what()));
+    }
+    nlohmann::json report = res.report;
+    std::string cmdline;
+    for (int i = 0; i < argc; ++i) cmdline += (i ? " " : "") + std::string(argv[i]);
+    report["source"] = source;
+    report["command_line"] = cmdline;
+    report["arch"] = to_json(res.image.arch);
+
+    // The JSON report goes to a temporary file first, renamed after the image.
+    std::string json_tmp;
+    if (!json_path.empty()) {
+        json_tmp = fmt::format("{}.tmp-{}", json_path, ::getpid());
+        std::ofstream out(json_tmp);
+        out << report.dump(2) << "\n";
+        out.close();
+        if (!out) {
+            std::error_code ec;
+            fs::remove(json_tmp, ec);
+            throw UsageError(fmt::format("--json '{}': cannot write '{}': {}", json_path, json_tmp, std::strerror(errno)));
+        }
+    }
+    try {
+        write_image_dir(res.image, out_dir, report);
+    } catch (...) {
+        std::error_code ec;
+        if (!json_tmp.empty()) fs::remove(json_tmp, ec);
+        throw;
+    }
+    if (!json_tmp.empty()) {
+        std::error_code ec;
+        fs::rename(json_tmp, json_path, ec);
+        if (ec) {
+            fs::remove(json_tmp, ec);
+            fs::remove_all(out_dir, ec);
+            throw UsageError(fmt::format("--json '{}': cannot write: {}", json_path, ec.message()));
+        }
+    }
+    if (!vm.count("quiet")) {
+        std::cout << "eie-compress: " << source << " -> " << out_dir << "\n\n" << format_report(res);
+        std::cout.flush();
+    }
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const CapacityError& e) {
+        std::cerr << "eie-compress: " << e.what() << "\n";
+        return 3;
+    } catch (const UsageError& e) {
+        std::cerr << "eie-compress: " << e.what() << "\n";
+        return 2;
+    } catch (const NpyError& e) {
+        std::cerr << "eie-compress: " << e.what() << "\n";
+        return 2;
+    } catch (const ConfigError& e) {
+        std::cerr << "eie-compress: " << e.what() << "\n";
+        return 2;
+    } catch (const ImageError& e) {
+        std::cerr << "eie-compress: " << e.what() << "\n";
+        return 2;
+    } catch (const CompressError& e) {
+        std::cerr << "eie-compress: " << e.what() << "\n";
+        return 2;
+    } catch (const std::invalid_argument& e) {
+        std::cerr << "eie-compress: " << e.what() << "\n";
+        return 2;
+    } catch (const std::exception& e) {
+        std::cerr << "eie-compress: internal error: " << e.what() << "\n";
+        return 1;
+    }
+}
