@@ -1,0 +1,402 @@
+// eie-energy-calibrate: derives the calibrated defaults of the energy table
+// from the published 45 nm figures (shared doc section 5) and reports how
+// far the model is from them on the benchmark layers (docs/energy-area.md).
+//
+//   eie-energy-calibrate                       calibrate on Alex-7, print the table
+//   eie-energy-calibrate --out T.json          ... and write it
+//   eie-energy-calibrate --emit-cpp            ... as the C++ lines of EnergyTable::defaults()
+//   eie-energy-calibrate --report              per-module power of the nine layers vs the paper
+//   eie-energy-calibrate --width-study         sparse-matrix read energy vs line width (Alex-7)
+//
+// Calibration. The paper gives, per PE at 800 MHz, the power of each module
+// (Act_queue 0.112, PtrRead 1.807, SpmatRead 4.955, ArithmUnit 1.162, ActRW
+// 1.122 mW) and the clock network's total (1.874 mW). For one benchmark layer
+// the cycle model gives every access count. Per module M:
+//   P_M = clock_M + leakage_M + k_M x sum_{e in M} E0_e x rate_e
+// where E0_e are first-principles energies (Horowitz's 45 nm figures scaled
+// by the table's laws), rate_e = events per PE per second, clock_M is M's
+// share of 1.874 mW (in proportion to P_M: the paper does not split the
+// clock by module) and leakage_M comes from the base table. k_M is solved
+// for, and the calibrated energy of e is k_M x E0_e: a module's measured
+// power is split among its events in the ratio of their first-principles
+// energies. LNZD: 0.023 mW per node at 800 MHz is taken as is.
+//
+// Exit codes: 0 ok, 2 bad usage or input, 1 internal error. Nothing is
+// written unless everything succeeded.
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+#include <systemc>
+
+#include "compress/compressor.hpp"
+#include "compress/synthetic.hpp"
+#include "hw/model/energy_model.hpp"
+#include "hw/model/simulator.hpp"
+
+namespace po = boost::program_options;
+using namespace eie;
+
+namespace {
+
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// --- published figures (shared doc section 5), per PE, 45 nm, 800 MHz
+const std::map<std::string, double> kPaperModuleMw = {
+    {"act_queue", 0.112}, {"ptr_read", 1.807}, {"spmat_read", 4.955}, {"arith_unit", 1.162}, {"act_rw", 1.122}};
+constexpr double kPaperPeMw = 9.157;
+constexpr double kPaperClockMw = 1.874;
+constexpr double kPaperMhz = 800.0;
+constexpr double kLnzdNodeMw = 0.023;
+// Horowitz (ISSCC 2014), 45 nm: 32-bit int mult 3.1 pJ, int add 0.1 pJ,
+// 32-bit read of a 32 KB SRAM 5 pJ.
+constexpr double kMult32Pj = 3.1, kAdd32Pj = 0.1, kSram32b32KBPj = 5.0;
+
+// VGG-6 (25,088 inputs) does not fit the paper configuration: it needs
+// 25,090 pointers per PE (the 32 KB pointer SRAM holds 16,384 16-bit words)
+// and ~101K entries on the fullest PE (16-bit pointers reach 65,535). It runs
+// with 17-bit pointers in a 64 KB pointer SRAM (30,840 words); the energy
+// model scales the pointer energies and clock to that.
+ArchConfig arch_for(const std::string& preset_name, ArchConfig arch) {
+    if (preset_name == "vgg6") {
+        arch.ptr_sram_bytes = 65536;
+        arch.ptr_bits = 17;
+    }
+    return arch;
+}
+
+struct Run {
+    ArchConfig arch;
+    LayerStats stats;
+    // Sparse-matrix line reads if every broadcast column fetched its own
+    // lines (no line-buffer reuse across columns), all PEs: the counting the
+    // paper's width study implies (shared doc section 5).
+    uint64_t per_column_line_reads = 0;
+};
+
+uint64_t per_column_line_reads(const Image& img) {
+    const LayerDesc& l = img.layers.at(0);
+    const uint32_t per = img.arch.entries_per_line();
+    std::vector<uint32_t> cols;
+    for (uint32_t j = 0; j < l.in_len; ++j)
+        if (img.input[j] != 0) cols.push_back(j);
+    if (l.has_bias) cols.push_back(l.in_len);
+    uint64_t reads = 0;
+    for (const PeImage& pe : img.pes)
+        for (uint32_t b = 0; b < l.num_batches; ++b) {
+            const uint64_t base = l.ptr_base + uint64_t(b) * l.pointers_per_batch();
+            for (uint32_t j : cols) {
+                const uint64_t s = l.entry_base + pe.pointers[base + j], e = l.entry_base + pe.pointers[base + j + 1];
+                if (e > s) reads += (e - 1) / per - s / per + 1;
+            }
+        }
+    return reads;
+}
+
+Run run_preset(const std::string& name, const ArchConfig& base) {
+    SyntheticSpec spec = preset(name);
+    std::vector<FloatLayer> layers{make_synthetic_layer(spec)};
+    auto x = make_synthetic_input(spec);
+    std::vector<double> input(x.begin(), x.end());
+    CompressOptions co;
+    co.arch = arch_for(name, base);
+    co.arch.validate("architecture");
+    CompressResult cr = compress_network(layers, input, {}, co);
+    SimResult sr = simulate(cr.image);
+    if (!sr.bit_exact) throw std::runtime_error(fmt::format("{}: the model is not bit-exact to the golden model", name));
+    if (sr.stats.layers.size() != 1) throw std::runtime_error(fmt::format("{}: expected one layer", name));
+    return Run{sr.arch, sr.stats.layers[0], per_column_line_reads(cr.image)};
+}
+
+// First-principles per-event energies at the paper configuration (pJ),
+// from Horowitz's 45 nm figures and the table's SRAM energy law
+// E = 5 pJ x (width / 32 bit)^a x (size / 32 KB)^b.
+EnergyTable first_principles(const EnergyTable& base) {
+    EnergyTable t = base;
+    const double a = base.sram_energy_width_exp, b = base.sram_energy_size_exp;
+    auto sram = [&](double width_bits, double bytes) {
+        return kSram32b32KBPj * std::pow(width_bits / 32.0, a) * std::pow(bytes / 32768.0, b);
+    };
+    const ArchConfig r{};
+    t.spmat_line_read_pj = sram(r.spmat_line_bits, double(r.spmat_sram_bytes));
+    t.ptr_bank_read_pj = sram(r.ptr_bits, r.ptr_sram_bytes / 2.0);
+    t.codebook_lookup_pj =
+        sram(r.codebook_value_bits, double(r.codebook_slots) * r.codebook_entries() * r.codebook_value_bits / 8.0);
+    t.mult_pj = kMult32Pj * (double(r.act_bits) * r.codebook_value_bits) / (32.0 * 32.0);
+    t.add_pj = kAdd32Pj * r.act_bits / 32.0;
+    const double rf = sram(r.act_bits, r.act_rf_entries * r.act_bits / 8.0);
+    t.dst_rf_read_pj = t.dst_rf_write_pj = t.src_rf_read_pj = rf;
+    t.act_sram_read_pj = t.act_sram_write_pj = sram(r.act_bits, r.act_sram_entries * r.act_bits / 8.0);
+    const double qbits = double(r.ptr_bits) + r.act_bits;
+    t.queue_push_pj = t.queue_pop_pj = sram(qbits, r.queue_depth * qbits / 8.0);
+    // mW / MHz = nJ per cycle; x 1000 = pJ
+    t.lnzd_node_pj = kLnzdNodeMw / kPaperMhz * 1000.0;
+    return t;
+}
+
+// Rounds to 4 significant digits (the table is read by people).
+double round4(double v) {
+    if (v == 0) return 0;
+    const double scale = std::pow(10.0, 3 - std::floor(std::log10(std::fabs(v))));
+    return std::round(v * scale) / scale;
+}
+
+struct Calibration {
+    EnergyTable table;
+    std::map<std::string, double> k;        // calibrated / first-principles, per module
+    std::map<std::string, double> clock_mw;  // clock share per module
+};
+
+Calibration calibrate(const Run& run, const EnergyTable& base) {
+    if (run.arch.num_pes != ArchConfig{}.num_pes || run.arch.clock_mhz != kPaperMhz)
+        throw UsageError("calibration needs the paper configuration (64 PEs, 800 MHz)");
+    const EnergyTable fp = first_principles(base);
+    // Module energies with the first-principles table, clock and leakage zero.
+    EnergyTable dyn = fp;
+    dyn.clock_spmat_read_pj = dyn.clock_ptr_read_pj = dyn.clock_arith_unit_pj = dyn.clock_act_rw_pj =
+        dyn.clock_act_queue_pj = 0;
+    dyn.leakage_mw_per_mm2 = 0;
+    const EnergyBreakdown e0 = estimate_energy(run.stats, run.arch, dyn);
+    const EventEnergies leak = event_energies(run.arch, base);
+
+    double paper_sum = 0;
+    for (const auto& [m, p] : kPaperModuleMw) paper_sum += p;
+    Calibration c;
+    c.table = fp;
+    for (const auto& m : pe_module_names()) {
+        const double p = kPaperModuleMw.at(m);
+        const double clock = kPaperClockMw * p / paper_sum;
+        const double dynamic = p - clock - leak.leakage_mw.at(m);
+        if (dynamic <= 0)
+            throw UsageError(fmt::format("module {}: clock share {:.4f} mW + leakage {:.4f} mW exceed its published "
+                                         "power {} mW (lower leakage_mw_per_mm2 in the base table)",
+                                         m, clock, leak.leakage_mw.at(m), p));
+        const double model = e0.module_power_per_pe_mw(m);
+        if (model <= 0) throw std::runtime_error(fmt::format("module {} has no events on the calibration layer", m));
+        c.k[m] = dynamic / model;
+        c.clock_mw[m] = clock;
+    }
+    EnergyTable& t = c.table;
+    t.spmat_line_read_pj = round4(fp.spmat_line_read_pj * c.k["spmat_read"]);
+    t.ptr_bank_read_pj = round4(fp.ptr_bank_read_pj * c.k["ptr_read"]);
+    for (double EnergyTable::*f : {&EnergyTable::codebook_lookup_pj, &EnergyTable::mult_pj, &EnergyTable::add_pj})
+        t.*f = round4(fp.*f * c.k["arith_unit"]);
+    for (double EnergyTable::*f : {&EnergyTable::dst_rf_read_pj, &EnergyTable::dst_rf_write_pj,
+                                   &EnergyTable::src_rf_read_pj, &EnergyTable::act_sram_read_pj,
+                                   &EnergyTable::act_sram_write_pj})
+        t.*f = round4(fp.*f * c.k["act_rw"]);
+    t.queue_push_pj = round4(fp.queue_push_pj * c.k["act_queue"]);
+    t.queue_pop_pj = round4(fp.queue_pop_pj * c.k["act_queue"]);
+    t.lnzd_node_pj = round4(fp.lnzd_node_pj);
+    auto clock_pj = [&](const char* m) { return round4(c.clock_mw[m] / kPaperMhz * 1000.0); };
+    t.clock_spmat_read_pj = clock_pj("spmat_read");
+    t.clock_ptr_read_pj = clock_pj("ptr_read");
+    t.clock_arith_unit_pj = clock_pj("arith_unit");
+    t.clock_act_rw_pj = clock_pj("act_rw");
+    t.clock_act_queue_pj = clock_pj("act_queue");
+    return c;
+}
+
+std::string pct(double model, double paper) { return fmt::format("{:+.1f}%", 100.0 * (model / paper - 1.0)); }
+
+void print_counts(const Run& run) {
+    const PeStats s = run.stats.pe_total();
+    const double pe_cycles = double(run.arch.num_pes) * run.stats.cycles;
+    fmt::print("  cycles {}  (per PE-cycle: line reads {:.4f}, pointer reads {:.4f}, look-ups {:.4f}, mults {:.4f}, "
+               "dst reads {:.4f}, act SRAM r/w {:.4f}/{:.4f}, pushes {:.4f}; LNZD activations/cycle {:.2f})\n",
+               run.stats.cycles, s.spmat_line_reads / pe_cycles, (s.ptr_reads_even + s.ptr_reads_odd) / pe_cycles,
+               s.codebook_lookups / pe_cycles, s.multiplies / pe_cycles, s.dst_rf_reads / pe_cycles,
+               s.act_sram_reads / pe_cycles, s.act_sram_writes / pe_cycles, s.queue_pushes / pe_cycles,
+               double(run.stats.ccu.lnzd_node_activations) / run.stats.cycles);
+}
+
+void write_file(const std::string& path, const std::string& text) {
+    namespace fs = std::filesystem;
+    const std::string tmp = path + ".tmp";
+    {
+        std::ofstream out(tmp);
+        if (!out) throw UsageError(fmt::format("{}: cannot write", path));
+        out << text;
+        if (!out) {
+            std::error_code ec;
+            fs::remove(tmp, ec);
+            throw UsageError(fmt::format("{}: write failed", path));
+        }
+    }
+    std::error_code ec;
+    fs::rename(tmp, path, ec);
+    if (ec) {
+        fs::remove(tmp, ec);
+        throw UsageError(fmt::format("{}: cannot write ({})", path, ec.message()));
+    }
+}
+
+int run(int argc, char** argv) {
+    po::options_description desc(
+        "eie-energy-calibrate: calibrate the energy table on a benchmark layer and compare with the paper\n"
+        "Options");
+    desc.add_options()("help,h", "this help")
+        ("preset", po::value<std::string>()->default_value("alex7"), "calibration layer (a synthetic preset)")
+        ("table", po::value<std::string>(), "base table (JSON): scaling exponents, leakage and areas come from it; "
+                                            "default: the compiled-in defaults")
+        ("out,o", po::value<std::string>(), "write the calibrated table to this JSON file")
+        ("emit-cpp", "print the calibrated values as the C++ body of EnergyTable::defaults()")
+        ("report", "per-module PE power of every benchmark layer with the calibrated table, vs the paper")
+        ("report-table", po::value<std::string>(), "with --report: use this table instead of calibrating")
+        ("layers", po::value<std::string>()->default_value("alex6,alex7,alex8,vgg6,vgg7,vgg8,ntwe,ntwd,ntlstm"),
+         "layers of --report")
+        ("width-study", "sparse-matrix read energy of the calibration layer vs SRAM line width");
+    po::variables_map vm;
+    try {
+        po::store(po::parse_command_line(argc, argv, desc), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        throw UsageError(e.what());
+    }
+    if (vm.count("help")) {
+        std::cout << desc << "\n";
+        return 0;
+    }
+    const std::string cal_preset = vm["preset"].as<std::string>();
+    try {
+        (void)preset(cal_preset);
+    } catch (const std::invalid_argument& e) {
+        throw UsageError(fmt::format("--preset: {}", e.what()));
+    }
+    if (vm.count("report-table") && !vm.count("report")) throw UsageError("--report-table goes with --report");
+    EnergyTable base = vm.count("table") ? EnergyTable::from_json_file(vm["table"].as<std::string>())
+                                         : EnergyTable::defaults();
+    EnergyTable table;
+    if (vm.count("report-table")) {
+        table = EnergyTable::from_json_file(vm["report-table"].as<std::string>());
+    } else {
+        fmt::print("calibrating on {} (paper configuration: 64 PEs, 800 MHz)\n", cal_preset);
+        const Run run = run_preset(cal_preset, ArchConfig{});
+        print_counts(run);
+        Calibration c = calibrate(run, base);
+        table = c.table;
+        const EnergyTable fp = first_principles(base);
+        fmt::print("\n{:<12} {:>9} {:>9} {:>10} {:>10}\n", "module", "paper mW", "clock mW", "k", "model mW");
+        const EnergyBreakdown check = estimate_energy(run.stats, run.arch, table);
+        for (const auto& m : pe_module_names())
+            fmt::print("{:<12} {:>9.3f} {:>9.4f} {:>10.4f} {:>10.4f}\n", m, kPaperModuleMw.at(m), c.clock_mw.at(m),
+                       c.k.at(m), check.module_power_per_pe_mw(m));
+        fmt::print("PE total: model {:.4f} mW, paper {} mW ({})\n", check.pe_average_power_mw, kPaperPeMw,
+                   pct(check.pe_average_power_mw, kPaperPeMw));
+        fmt::print("\n{:<22} {:>14} {:>12}\n", "entry", "first-princ.", "calibrated");
+        for (const auto& e : energy_table_entries())
+            if (fp.*(e.field) != table.*(e.field) || std::string(e.unit) == "pJ")
+                fmt::print("{:<22} {:>14.5g} {:>12.5g}\n", e.key, fp.*(e.field), table.*(e.field));
+        nlohmann::json j = nlohmann::json::object();
+        j["about"] = fmt::format(
+            "EIE energy and area table, 45 nm, 800 MHz. Per-event energies in pJ at the paper configuration, "
+            "calibrated by eie-energy-calibrate on {} so that the per-module PE power matches the published "
+            "per-module power (Han et al., ISCA 2016); areas from the published module areas. "
+            "docs/energy-area.md gives every value, its source and the scaling laws.",
+            cal_preset);
+        j.update(table.to_json());
+        if (vm.count("out")) {
+            write_file(vm["out"].as<std::string>(), j.dump(2) + "\n");
+            fmt::print("\nwrote {}\n", vm["out"].as<std::string>());
+        }
+        if (vm.count("emit-cpp")) {
+            fmt::print("\n");
+            for (const auto& e : energy_table_entries())
+                fmt::print("    t.{} = {:.10g};\n", std::string(e.key), table.*(e.field));
+        }
+    }
+
+    if (vm.count("report")) {
+        std::vector<std::string> names;
+        std::string list = vm["layers"].as<std::string>();
+        for (std::size_t p = 0; p <= list.size();) {
+            std::size_t q = list.find(',', p);
+            if (q == std::string::npos) q = list.size();
+            names.push_back(list.substr(p, q - p));
+            p = q + 1;
+        }
+        for (const auto& n : names) try {
+                (void)preset(n);
+            } catch (const std::invalid_argument& e) {
+                throw UsageError(fmt::format("--layers: {}", e.what()));
+            }
+        fmt::print("\n| layer | cycles | SpmatRead | PtrRead | ArithmUnit | ActRW | Act_queue | PE total | vs 9.157 "
+                   "| LNZD (whole tree) |\n|---|---|---|---|---|---|---|---|---|---|\n");
+        fmt::print("| paper | | 4.955 | 1.807 | 1.162 | 1.122 | 0.112 | 9.157 | | {:.3f} |\n", 21 * kLnzdNodeMw);
+        for (const auto& n : names) {
+            const Run r = run_preset(n, ArchConfig{});
+            const EnergyBreakdown e = estimate_energy(r.stats, r.arch, table);
+            auto cell = [&](const char* m) {
+                const double v = e.module_power_per_pe_mw(m);
+                return fmt::format("{:.3f} ({})", v, pct(v, kPaperModuleMw.at(m)));
+            };
+            fmt::print("| {} | {} | {} | {} | {} | {} | {} | {:.3f} | {} | {:.3f} |\n", n, r.stats.cycles,
+                       cell("spmat_read"), cell("ptr_read"), cell("arith_unit"), cell("act_rw"), cell("act_queue"),
+                       e.pe_average_power_mw, pct(e.pe_average_power_mw, kPaperPeMw),
+                       e.module_power_per_pe_mw("lnzd") * r.arch.num_pes);
+            std::fflush(stdout);
+        }
+    }
+
+    if (vm.count("width-study")) {
+        fmt::print("\nsparse-matrix SRAM line width on {} (128 KB, a = {}, b = {})\n", cal_preset,
+                   table.sram_energy_width_exp, table.sram_energy_size_exp);
+        fmt::print("| line bits | pJ per read | line reads per PE (model) | energy uJ (model) | line reads per PE "
+                   "(per column, no reuse) | energy uJ (per column) |\n|---|---|---|---|---|---|\n");
+        const std::vector<uint32_t> widths = {32, 64, 128, 256, 512};
+        std::map<uint32_t, double> reads, col_reads;
+        for (uint32_t w : widths) {
+            ArchConfig a;
+            a.spmat_line_bits = w;
+            const Run r = run_preset(cal_preset, a);
+            const double pj = event_energies(r.arch, table).spmat_line_read;
+            reads[w] = double(r.stats.pe_total().spmat_line_reads) / a.num_pes;
+            col_reads[w] = double(r.per_column_line_reads) / a.num_pes;
+            fmt::print("| {} | {:.3f} | {:.1f} | {:.4f} | {:.1f} | {:.4f} |\n", w, pj, reads[w],
+                       reads[w] * a.num_pes * pj * 1e-6, col_reads[w], col_reads[w] * a.num_pes * pj * 1e-6);
+            std::fflush(stdout);
+        }
+        // With E ~ width^a, width w beats 2w iff R_w < R_2w x 2^a. 64 bits is the
+        // best of all widths iff a lies in [max over w > 64, min over w < 64].
+        auto window = [&](std::map<uint32_t, double>& R, const char* what) {
+            double lo = 0, hi = 1e9;
+            for (uint32_t w : widths) {
+                if (w == 64) continue;
+                const double bound = std::log2(R[64] / R[w]) / std::log2(double(w) / 64.0);
+                if (w > 64) lo = std::max(lo, bound);
+                else hi = std::min(hi, bound);
+            }
+            if (lo < hi) fmt::print("{}: 64-bit lines minimise the read energy for {:.3f} < a < {:.3f}\n", what, lo, hi);
+            else fmt::print("{}: no exponent a makes 64-bit lines the minimum (would need a > {:.3f} and a < {:.3f})\n",
+                            what, lo, hi);
+        };
+        window(reads, "model (line buffer kept across columns)");
+        window(col_reads, "per-column fetch");
+    }
+    return 0;
+}
+
+}  // namespace
+
+int sc_main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const UsageError& e) {
+        std::cerr << "eie-energy-calibrate: " << e.what() << "\n";
+        return 2;
+    } catch (const EnergyError& e) {
+        std::cerr << "eie-energy-calibrate: " << e.what() << "\n";
+        return 2;
+    } catch (const std::exception& e) {
+        std::cerr << "eie-energy-calibrate: error: " << e.what() << "\n";
+        return 1;
+    }
+}
