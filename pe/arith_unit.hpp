@@ -112,6 +112,7 @@ public:
     const S2& stage3_in() const { return s3_; }
     const S3& stage4_in() const { return s4_; }
     uint32_t row_address() const { return row_; }
+    uint32_t row_base() const { return row_base_; }
 
 private:
     const int32_t* codebook_ = nullptr;
