@@ -79,7 +79,7 @@ TEST_CASE("huffman: the textbook example (CLRS 16.3) costs 224", "[huffman]") {
     CHECK(hc.codes == std::vector<uint32_t>{0b0, 0b100, 0b101, 0b110, 0b1110, 0b1111});
 }
 
-TEST_CASE("huffman: optimal and canonical on random distributions; ties are deterministic", "[huffman]") {
+TEST_CASE("huffman: optimal and canonical on random distributions, ties are deterministic", "[huffman]") {
     eie::Rng rng(17);
     for (int trial = 0; trial < 200; ++trial) {
         const std::size_t n = 2 + rng.below(trial < 100 ? 16 : 300);

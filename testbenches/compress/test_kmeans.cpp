@@ -64,7 +64,7 @@ void check_invariants(const std::vector<double>& values, const Codebook& cb, uin
 
 }  // namespace
 
-TEST_CASE("kmeans: linear init is an even grid over [min, max]; density init the quantiles", "[kmeans]") {
+TEST_CASE("kmeans: linear init is an even grid over [min, max], density init the quantiles", "[kmeans]") {
     eie::Rng rng(3);
     std::vector<double> v(5000);
     for (double& x : v) x = 0.25 + rng.uniform() * 1.5;  // uniform over [0.25, 1.75)
@@ -219,7 +219,7 @@ TEST_CASE("kmeans: empty clusters are re-seeded (pruned weights have a hole at z
     CHECK(d.used == 15);
 }
 
-TEST_CASE("kmeans: deterministic for a seed; the seed matters only for random init", "[kmeans]") {
+TEST_CASE("kmeans: deterministic for a seed, the seed matters only for random init", "[kmeans]") {
     const auto v = laplacian(10000, 30);
     const Codebook a = kmeans_1d(v, 4, KmeansInit::random, 11), b = kmeans_1d(v, 4, KmeansInit::random, 11);
     CHECK(a.centroids == b.centroids);

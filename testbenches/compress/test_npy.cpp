@@ -213,7 +213,7 @@ TEST_CASE("npy: every integer and float dtype, both byte orders", "[npy]") {
     }
 }
 
-TEST_CASE("npy: Fortran order is converted to C order, any rank; scalars and empty arrays", "[npy]") {
+TEST_CASE("npy: Fortran order is converted to C order, any rank, scalars and empty arrays", "[npy]") {
     // 2 x 3 stored column-major: C element (i, j) = 10 i + j.
     std::string raw;
     for (int j = 0; j < 3; ++j)
@@ -308,7 +308,7 @@ TEST_CASE("npy: malformed files are rejected with the file and the field named",
     CHECK_THROWS_WITH(eie::read_npy(dir / "missing.npy"), Contains("missing.npy") && Contains("cannot open"));
 }
 
-TEST_CASE("npy: our writers round-trip through our reader; no partial file on error", "[npy]") {
+TEST_CASE("npy: our writers round-trip through our reader, no partial file on error", "[npy]") {
     TempDir dir;
     std::vector<float> f = {0.5f, -1.25f, 1e-30f, 3.0e38f, 0.1f, -0.0f};
     eie::write_npy(dir / "f.npy", {2, 3}, f);

@@ -164,7 +164,7 @@ TEST_CASE("arithmetic unit: rows accumulate (z + 1) and padding never writes", "
     CHECK(d.st.codebook_lookups == 3);
 }
 
-TEST_CASE("LNZD: non-zeros leave in index order; an all-zero pack has no lead", "[unit][lnzd]") {
+TEST_CASE("LNZD: non-zeros leave in index order, an all-zero pack has no lead", "[unit][lnzd]") {
     test::Rng rng(5);
     for (uint32_t n : {1u, 2u, 3u, 4u, 5u, 7u, 13u, 16u, 17u, 64u, 100u, 256u}) {
         LnzdTree t(n, 4);
