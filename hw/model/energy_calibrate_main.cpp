@@ -291,6 +291,11 @@ int run(int argc, char** argv) {
                        c.k.at(m), check.module_power_per_pe_mw(m));
         fmt::print("PE total: model {:.4f} mW, paper {} mW ({})\n", check.pe_average_power_mw, kPaperPeMw,
                    pct(check.pe_average_power_mw, kPaperPeMw));
+        fmt::print("components, mW per PE (LNZD: whole tree):");
+        for (const auto& [k, v] : check.component_pj)
+            fmt::print(" {} {:.4f}", k, v * 1e-9 / check.time_s / (k == "lnzd" ? 1 : run.arch.num_pes));
+        fmt::print("\n{:.3f} pJ per useful MAC, {:.0f} GOP/s/W (LNZD included)\n", check.pj_per_useful_mac(),
+                   check.to_json().at("gops_per_watt").get<double>());
         fmt::print("\n{:<22} {:>14} {:>12}\n", "entry", "first-princ.", "calibrated");
         for (const auto& e : energy_table_entries())
             if (fp.*(e.field) != table.*(e.field) || std::string(e.unit) == "pJ")

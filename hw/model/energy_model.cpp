@@ -333,6 +333,7 @@ EnergyBreakdown estimate_energy(const LayerStats& ls, const ArchConfig& a, const
     b.num_pes = a.num_pes;
     b.clock_mhz = a.clock_mhz;
     b.cycles = ls.cycles;
+    b.useful_macs = ls.useful_macs;
     b.time_s = double(ls.cycles) / (a.clock_mhz * 1e6);
     auto& c = b.component_pj;
     for (const auto& name : energy_component_names()) c[name] = 0.0;
@@ -393,6 +394,7 @@ void EnergyBreakdown::add(const EnergyBreakdown& o) {
                                       "PEs at {} MHz)",
                                       num_pes, clock_mhz, o.num_pes, o.clock_mhz));
     cycles += o.cycles;
+    useful_macs += o.useful_macs;
     for (const auto& [k, v] : o.component_pj) component_pj[k] += v;
     for (const auto& [k, v] : o.module_pj) module_pj[k] += v;
     total_pj += o.total_pj;
@@ -426,6 +428,10 @@ nlohmann::json EnergyBreakdown::to_json() const {
     j["pe_total_pj"] = pe_total_pj;
     j["average_power_mw"] = average_power_mw;
     j["pe_average_power_mw"] = pe_average_power_mw;
+    j["useful_macs"] = useful_macs;
+    j["pj_per_useful_mac"] = pj_per_useful_mac();
+    // 2 operations per multiply-accumulate; GOP/s / W = ops / pJ x 1000
+    j["gops_per_watt"] = total_pj > 0 ? 2.0 * double(useful_macs) / total_pj * 1000.0 : 0.0;
     j["component_pj"] = component_pj;
     j["module_pj"] = module_pj;
     nlohmann::json per_pe = nlohmann::json::object();

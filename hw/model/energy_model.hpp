@@ -126,6 +126,7 @@ struct EnergyBreakdown {
     uint32_t num_pes = 0;
     double clock_mhz = 0;
     uint64_t cycles = 0;                            // computing-mode cycles covered
+    uint64_t useful_macs = 0;                       // non-padding multiply-accumulates (LayerStats)
     std::map<std::string, double> component_pj;     // whole array, by energy component
     std::map<std::string, double> module_pj;        // whole array, by PE module (each with its
                                                     // clock and leakage share) and "lnzd"
@@ -134,6 +135,8 @@ struct EnergyBreakdown {
     double time_s = 0;                              // cycles / clock
     double average_power_mw = 0;                    // total_pj / time_s
     double pe_average_power_mw = 0;                 // pe_total_pj / time_s / num_pes (one PE)
+    // total_pj / useful_macs (0 when there are none); to_json also gives GOP/s per W.
+    double pj_per_useful_mac() const { return useful_macs ? total_pj / double(useful_macs) : 0.0; }
     // Average power of one PE's module (mW), as the paper's per-module table.
     double module_power_per_pe_mw(const std::string& module) const;
     // Adds another layer's breakdown (same array and clock).

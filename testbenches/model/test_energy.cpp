@@ -52,6 +52,7 @@ LayerStats hand_stats() {
     b.queue_pushes = 40;
     b.queue_pops = 40;
     ls.ccu.lnzd_node_activations = 1234;
+    ls.useful_macs = 1100;
     return ls;
 }
 
@@ -134,6 +135,8 @@ TEST_CASE("energy: every component is its counts times the table's energy", "[en
     CHECK(eq(e.pe_average_power_mw, e.pe_total_pj * 1e-9 / T / 2));
     CHECK(eq(e.module_power_per_pe_mw("ptr_read"), e.module_pj.at("ptr_read") * 1e-9 / T / 2));
     CHECK_THROWS_AS(e.module_power_per_pe_mw("nonsense"), EnergyError);
+    CHECK(e.useful_macs == 1100);
+    CHECK(eq(e.pj_per_useful_mac(), e.total_pj / 1100));
 
     const nlohmann::json j = e.to_json();
     CHECK(j.at("component_pj").at("spmat_sram").get<double>() == c.at("spmat_sram"));
@@ -150,6 +153,7 @@ TEST_CASE("energy: a network's energy is the sum of its layers", "[energy]") {
     const EnergyBreakdown ea = estimate_energy(a, arch, t), eb = estimate_energy(b, arch, t);
     const EnergyBreakdown sum = estimate_energy(std::vector<LayerStats>{a, b}, arch, t);
     CHECK(sum.cycles == 1333);
+    CHECK(sum.useful_macs == 2200);
     CHECK(sum.total_pj == Approx(ea.total_pj + eb.total_pj).epsilon(1e-12));
     CHECK(sum.time_s == Approx(ea.time_s + eb.time_s).epsilon(1e-12));
     for (const auto& name : energy_component_names())

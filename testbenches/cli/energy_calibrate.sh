@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# eie-energy-calibrate: recalibrating on Alex-7 reproduces the shipped
+# default table exactly (so traces/energy/default-45nm.json and the
+# compiled-in defaults are what the documented derivation gives); bad
+# input exits 2 with a message naming the problem and writes nothing.
+# Usage: energy_calibrate.sh BUILD_DIR SOURCE_DIR
+set -u
+build=$1
+src=$2
+exe="$build/eie-energy-calibrate"
+[ -x "$exe" ] || { echo "FAIL: $exe not built"; exit 1; }
+t=$(mktemp -d)
+trap 'rm -rf "$t"' EXIT
+fail=0
+
+# 1. the derivation reproduces the shipped table
+if ! "$exe" --out "$t/table.json" > "$t/log" 2>&1; then
+    echo "FAIL: calibration failed"; cat "$t/log"; fail=1
+elif ! cmp -s "$t/table.json" "$src/traces/energy/default-45nm.json"; then
+    echo "FAIL: recalibration differs from traces/energy/default-45nm.json"
+    diff "$t/table.json" "$src/traces/energy/default-45nm.json"; fail=1
+fi
+# the calibrated modules match the paper (the log's model column)
+grep -q "PE total: model 9.15" "$t/log" || { echo "FAIL: PE total not ~9.157 mW"; cat "$t/log"; fail=1; }
+
+# 2. bad input: exit 2, message, nothing written
+expect_error() {  # expect_error PATTERN ARGS...
+    local pattern=$1; shift
+    rm -f "$t/out.json"
+    "$exe" "$@" --out "$t/out.json" > "$t/o" 2> "$t/e"
+    local rc=$?
+    if [ $rc -ne 2 ]; then echo "FAIL: $* exited $rc (expected 2)"; cat "$t/e"; fail=1; fi
+    if ! grep -q -- "$pattern" "$t/e"; then echo "FAIL: $*: message lacks '$pattern'"; cat "$t/e"; fail=1; fi
+    if [ -e "$t/out.json" ] || ls "$t"/out.json.* > /dev/null 2>&1; then echo "FAIL: $*: wrote output"; fail=1; fi
+}
+expect_error "unknown preset 'alex9'" --preset alex9
+expect_error "cannot open energy table" --table "$t/missing.json"
+/usr/bin/python3 - "$src/traces/energy/default-45nm.json" "$t" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+bad = dict(d); bad["leakage_mw_per_mm2"] = -1
+json.dump(bad, open(sys.argv[2] + "/negative.json", "w"))
+big = dict(d); big["leakage_mw_per_mm2"] = 100
+json.dump(big, open(sys.argv[2] + "/leaky.json", "w"))
+EOF
+expect_error "leakage_mw_per_mm2 = -1" --table "$t/negative.json"
+# leakage larger than a module's published power cannot be calibrated
+expect_error "exceed its published power" --table "$t/leaky.json"
+expect_error "goes with --report" --report-table "$t/negative.json"
+
+[ $fail -eq 0 ] && echo "PASS"
+exit $fail
