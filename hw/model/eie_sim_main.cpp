@@ -1,0 +1,362 @@
+// eie-sim: runs an image directory (made by eie-compress) through the
+// cycle-accurate SystemC model of EIE, layer after layer, checks every layer
+// against the golden model and reports cycles, work, load balance, energy
+// and speed (docs/eie-sim.md).
+//
+// Exit codes: 0 bit-exact; 1 mismatch against the golden model; 2 bad input
+// or usage (nothing written); 3 the image does not fit the memories after a
+// layout change (nothing written); 4 internal error.
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+
+#include "compress/encode.hpp"
+#include "compress/image_io.hpp"
+#include "hw/arch_config.hpp"
+#include "hw/model/eie.hpp"
+#include "hw/model/energy_model.hpp"
+#include "hw/model/sim_report.hpp"
+#include "hw/model/simulator.hpp"
+#include "hw/model/vcd_writer.hpp"
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+using namespace eie;
+
+namespace {
+
+// SystemC prints its copyright banner unless SYSTEMC_DISABLE_COPYRIGHT_MESSAGE
+// is set when the kernel starts. The library owns main() and prints the
+// banner from sc_elab_and_sim() *before* sc_main() runs (measured with
+// SystemC 2.3.4), so neither a setenv() in sc_main nor a re-exec from
+// sc_main would stop the first banner. A namespace-scope initialiser of the
+// executable runs before the library's main(), which is early enough. An
+// explicit setting by the user (e.g. =0) is kept.
+struct QuietSystemC {
+    QuietSystemC() { setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0); }
+} quiet_systemc;
+
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+// The waveform file could not be set up (raised from inside simulate()).
+struct VcdSetupError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+constexpr int kExitExact = 0, kExitMismatch = 1, kExitUsage = 2, kExitCapacity = 3, kExitInternal = 4;
+
+uint64_t parse_uint(const std::string& text, const std::string& option) {
+    std::size_t used = 0;
+    unsigned long long v = 0;
+    const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+    try {
+        if (digits) v = std::stoull(text, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (!digits || used != text.size())
+        throw UsageError(fmt::format("{}: '{}' is not a non-negative integer (allowed: 0 .. {})", option, text,
+                                     std::numeric_limits<uint64_t>::max()));
+    return v;
+}
+
+double parse_probability(const std::string& text, const std::string& option) {
+    std::size_t used = 0;
+    double v = 0;
+    try {
+        v = std::stod(text, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (text.empty() || used != text.size() || !std::isfinite(v) || v < 0 || v >= 1)
+        throw UsageError(fmt::format("{}: '{}' is not a probability (allowed: 0 <= P < 1)", option, text));
+    return v;
+}
+
+// An output file must be creatable: checked before the (possibly long) run.
+void check_output_path(const std::string& path, const std::string& option) {
+    if (path.empty()) throw UsageError(fmt::format("{}: empty file name", option));
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) throw UsageError(fmt::format("{} '{}': is a directory", option, path));
+    fs::path parent = fs::path(path).parent_path();
+    if (parent.empty()) parent = ".";
+    if (!fs::exists(parent, ec))
+        throw UsageError(fmt::format("{} '{}': directory '{}' does not exist", option, path, parent.string()));
+    if (!fs::is_directory(parent, ec))
+        throw UsageError(fmt::format("{} '{}': '{}' is not a directory", option, path, parent.string()));
+    if (::access(parent.c_str(), W_OK) != 0)
+        throw UsageError(fmt::format("{} '{}': directory '{}' is not writable", option, path, parent.string()));
+}
+
+std::string join_names(const std::vector<ParamDiff>& d, bool with_values) {
+    std::string s;
+    for (const auto& p : d) {
+        if (!s.empty()) s += ", ";
+        s += with_values ? fmt::format("{}={}", p.name, p.to) : p.name;
+    }
+    return s;
+}
+
+void usage(std::ostream& os, const po::options_description& visible) {
+    os << "Usage: eie-sim IMAGE_DIR [options]\n"
+          "Runs an image directory made by eie-compress through the cycle-accurate EIE model, layer\n"
+          "after layer, checks every layer against the golden model and reports the figures.\n"
+          "Exit status: 0 bit-exact, 1 mismatch, 2 bad input or usage, 3 does not fit, 4 internal error.\n\n"
+       << visible << "\nSee docs/eie-sim.md, docs/statistics.md and docs/waveforms.md.\n";
+}
+
+int run(int argc, char** argv) {
+    const auto t0 = std::chrono::steady_clock::now();
+
+    po::options_description archo("Architecture (applied over the image's own configuration)");
+    archo.add_options()
+        ("config", po::value<std::string>()->value_name("FILE"), "architecture JSON (or a manifest / statistics file with an \"arch\" object)")
+        ("set", po::value<std::vector<std::string>>()->composing()->value_name("NAME=VALUE"), "name=value, repeatable (docs/configuration.md)")
+        ("pes", po::value<std::string>()->value_name("N"), "shortcut for --set num_pes=N (layout: re-encodes the image)")
+        ("queue-depth", po::value<std::string>()->value_name("D"), "shortcut for --set queue_depth=D (timing)")
+        ("clock-mhz", po::value<std::string>()->value_name("F"), "shortcut for --set clock_mhz=F (timing)");
+    po::options_description outo("Output");
+    outo.add_options()
+        ("stats", po::value<std::string>()->value_name("FILE"), "write the statistics JSON to FILE (docs/statistics.md)")
+        ("vcd", po::value<std::string>()->value_name("FILE"), "write a VCD waveform to FILE (docs/waveforms.md)")
+        ("vcd-pes", po::value<std::string>()->value_name("LIST"), "PEs in the VCD: e.g. 0,3,5-7 or all (default: all)")
+        ("vcd-from", po::value<std::string>()->value_name("C"), "first computing cycle in the VCD (default 0)")
+        ("vcd-to", po::value<std::string>()->value_name("C"), "last computing cycle in the VCD (default: the end)")
+        ("energy-table", po::value<std::string>()->value_name("FILE"), "per-event energies JSON (default: traces/energy/default-45nm.json, built in)")
+        ("quiet,q", "do not print the summary (errors and a mismatch still go to stderr)")
+        ("help,h", "show this help");
+    po::options_description testo("Testing");
+    testo.add_options()
+        ("stall", po::value<std::string>()->value_name("P"), "random bubble probability in every PE front end and the broadcast, 0 <= P < 1")
+        ("stall-seed", po::value<std::string>()->value_name("S"), "seed of the bubbles (default 1)");
+    po::options_description hidden;
+    hidden.add_options()("image", po::value<std::vector<std::string>>(), "");
+    po::options_description visible;
+    visible.add(archo).add(outo).add(testo);
+    po::options_description all;
+    all.add(visible).add(hidden);
+    po::positional_options_description pos;
+    pos.add("image", -1);
+
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        throw UsageError(fmt::format("{} (see eie-sim --help)", e.what()));
+    }
+    if (vm.count("help")) {
+        usage(std::cout, visible);
+        return kExitExact;
+    }
+    auto has = [&](const char* k) { return vm.count(k) > 0; };
+    auto opt = [&](const char* k) { return vm[k].as<std::string>(); };
+    if (!has("image")) throw UsageError("missing IMAGE_DIR (an image directory made by eie-compress; see eie-sim --help)");
+    const auto images = vm["image"].as<std::vector<std::string>>();
+    if (images.size() != 1)
+        throw UsageError(fmt::format("one IMAGE_DIR expected, {} given ('{}', '{}'{})", images.size(), images[0],
+                                     images[1], images.size() > 2 ? ", ..." : ""));
+    const std::string image_dir = images[0];
+
+    // --- everything that can be checked before reading the image
+    std::string stats_path, vcd_path;
+    if (has("stats")) check_output_path(stats_path = opt("stats"), "--stats");
+    if (has("vcd")) check_output_path(vcd_path = opt("vcd"), "--vcd");
+    if (!has("vcd"))
+        for (const char* k : {"vcd-pes", "vcd-from", "vcd-to"})
+            if (has(k)) throw UsageError(fmt::format("--{} needs --vcd FILE", k));
+    if (!stats_path.empty() && !vcd_path.empty() && fs::absolute(stats_path) == fs::absolute(vcd_path))
+        throw UsageError(fmt::format("--stats and --vcd name the same file '{}'", stats_path));
+    VcdOptions vo;
+    if (has("vcd-from")) vo.from = parse_uint(opt("vcd-from"), "--vcd-from");
+    if (has("vcd-to")) vo.to = parse_uint(opt("vcd-to"), "--vcd-to");
+    if (vo.from > vo.to)
+        throw UsageError(fmt::format("--vcd-from {} is after --vcd-to {} (the window [from, to] would be empty)", vo.from,
+                                     vo.to));
+    SimOptions so;
+    if (has("stall")) so.stall_probability = parse_probability(opt("stall"), "--stall");
+    if (has("stall-seed")) so.stall_seed = parse_uint(opt("stall-seed"), "--stall-seed");
+
+    SimRunInfo info;
+    info.image_path = image_dir;
+    for (int i = 0; i < argc; ++i) info.command_line += (i ? " " : "") + std::string(argv[i]);
+    info.stall_probability = so.stall_probability;
+    info.stall_seed = so.stall_seed;
+    if (has("energy-table")) {
+        try {
+            info.energy_table = EnergyTable::from_json_file(opt("energy-table"));
+        } catch (const EnergyError& e) {
+            throw UsageError(fmt::format("--energy-table: {}", e.what()));
+        }
+        info.energy_table_source = opt("energy-table");
+    }
+
+    // --- the image
+    Image image;
+    try {
+        image = read_image_dir(image_dir);
+    } catch (const ImageError& e) {
+        throw UsageError(e.what());
+    }
+    info.image_arch = image.arch;
+
+    // --- the architecture: the image's, then --config, shortcuts, --set
+    ArchConfig arch = image.arch;
+    try {
+        if (has("config")) arch = arch_from_json_file(opt("config"), arch);
+        if (has("pes")) apply_override(arch, "num_pes=" + opt("pes"), "--pes");
+        if (has("queue-depth")) apply_override(arch, "queue_depth=" + opt("queue-depth"), "--queue-depth");
+        if (has("clock-mhz")) apply_override(arch, "clock_mhz=" + opt("clock-mhz"), "--clock-mhz");
+        if (has("set"))
+            for (const auto& s : vm["set"].as<std::vector<std::string>>()) apply_override(arch, s, "--set " + s);
+        arch.validate("architecture (image, --config, --set and shortcuts)");
+    } catch (const ConfigError& e) {
+        throw UsageError(e.what());
+    }
+    std::vector<ParamDiff> quant, layout;
+    for (const ParamDiff& d : diff(image.arch, arch)) {
+        if (d.cls == ParamClass::quantisation) quant.push_back(d);
+        if (d.cls == ParamClass::layout) layout.push_back(d);
+    }
+    if (!quant.empty()) {
+        std::string changes, made_for, sets;
+        for (const ParamDiff& q : quant) {
+            changes += fmt::format("{}{} {} -> {}", changes.empty() ? "" : ", ", q.name, q.from, q.to);
+            made_for += fmt::format("{}{}={}", made_for.empty() ? "" : ", ", q.name, q.from);
+            sets += fmt::format(" --set {}={}", q.name, q.to);
+        }
+        throw UsageError(fmt::format(
+            "{}: {} the image's codebooks and fixed-point formats were made for {}. Re-run eie-compress with{} "
+            "(eie-sim changes only timing and layout parameters of an existing image)",
+            changes, quant.size() == 1 ? "a quantisation parameter;" : "quantisation parameters;", made_for, sets));
+    }
+    if (!layout.empty()) {
+        std::cerr << fmt::format("eie-sim: re-encoding the image for {} (layout parameter{} changed)\n",
+                                 join_names(layout, true), layout.size() == 1 ? "" : "s");
+        try {
+            image = reencode(image, arch);  // CapacityError propagates: exit 3
+        } catch (const ConfigError& e) {
+            throw UsageError(e.what());
+        } catch (const std::invalid_argument& e) {
+            throw UsageError(fmt::format("{}: cannot re-encode the image: {}", image_dir, e.what()));
+        }
+        info.reencoded = true;
+        info.reencode_reason = fmt::format("layout parameter{} changed: {}", layout.size() == 1 ? "" : "s",
+                                           [&] {
+                                               std::string s;
+                                               for (const auto& d : layout)
+                                                   s += fmt::format("{}{} {} -> {}", s.empty() ? "" : ", ", d.name,
+                                                                    d.from, d.to);
+                                               return s;
+                                           }());
+    } else {
+        image.arch = arch;  // timing parameters only: the image runs as it is
+    }
+    info.changes = diff(info.image_arch, image.arch);
+
+    if (has("vcd-pes")) {
+        try {
+            vo.pes = parse_pe_list(opt("vcd-pes"), image.arch.num_pes);
+        } catch (const std::invalid_argument& e) {
+            throw UsageError(fmt::format("--vcd-pes: {}", e.what()));
+        }
+    }
+    vo.comment = fmt::format("image {}", image_dir);
+
+    // --- the run
+    std::unique_ptr<VcdWriter> vcd;
+    if (!vcd_path.empty()) {
+        so.on_elaborated = [&](Eie& eie) {
+            try {
+                vcd = std::make_unique<VcdWriter>(vcd_path, eie, vo);
+            } catch (const std::exception& e) {
+                throw VcdSetupError(e.what());
+            }
+            eie.set_tracer(vcd.get());
+        };
+    }
+    SimResult result;
+    try {
+        result = simulate(image, so);
+    } catch (const VcdSetupError& e) {
+        throw UsageError(fmt::format("--vcd: {}", e.what()));
+    }
+    // The model is checked against the golden model by simulate(); the
+    // image also ships the compressor's expected outputs (what an RTL
+    // testbench would compare against): they must agree too.
+    info.image_expected_layers = image.expected.size();
+    if (result.bit_exact) {
+        for (std::size_t k = 0; k < image.expected.size() && k < result.outputs.size() && !result.first_mismatch; ++k) {
+            const auto& want = image.expected[k];
+            const auto& got = result.outputs[k];
+            for (std::size_t i = 0; i < want.size() && i < got.size(); ++i)
+                if (want[i] != got[i]) {
+                    result.first_mismatch = Mismatch{uint32_t(k), image.layers[k].name, uint32_t(i), want[i], got[i]};
+                    info.mismatch_reference = fmt::format("the image's expected_L{}.npy", k);
+                    break;
+                }
+            if (!result.first_mismatch && want.size() != got.size()) {
+                result.first_mismatch = Mismatch{uint32_t(k), image.layers[k].name, uint32_t(std::min(want.size(), got.size())), 0, 0};
+                info.mismatch_reference = fmt::format("the image's expected_L{}.npy ({} values, the layer has {})", k,
+                                                      want.size(), got.size());
+            }
+        }
+        result.bit_exact = !result.first_mismatch;
+    }
+    if (vcd) {
+        try {
+            vcd->close();
+        } catch (const std::runtime_error& e) {
+            throw UsageError(e.what());
+        }
+        info.vcd = SimRunInfo::Vcd{vcd_path,      vcd->pes(),    vcd->from(), vcd->to(), vcd->cycles_dumped(),
+                                   vcd->signals(), vcd->bytes_written()};
+    }
+    info.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+    if (!has("quiet")) {
+        std::cout << format_summary(result, info);
+        std::cout.flush();
+    }
+    if (!stats_path.empty()) {
+        try {
+            write_json_atomic(stats_path, stats_json(result, info));
+        } catch (const std::runtime_error& e) {
+            throw UsageError(fmt::format("--stats {}", e.what()));
+        }
+    }
+    if (!result.bit_exact) {
+        std::cerr << "eie-sim: " << verdict_line(result, info) << "\n";
+        return kExitMismatch;
+    }
+    return kExitExact;
+}
+
+}  // namespace
+
+int sc_main(int argc, char* argv[]) {
+    try {
+        return run(argc, argv);
+    } catch (const CapacityError& e) {
+        std::cerr << "eie-sim: " << e.what() << "\n";
+        return kExitCapacity;
+    } catch (const UsageError& e) {
+        std::cerr << "eie-sim: " << e.what() << "\n";
+        return kExitUsage;
+    } catch (const std::exception& e) {
+        std::cerr << "eie-sim: internal error: " << e.what() << "\n";
+        return kExitInternal;
+    }
+}
