@@ -169,6 +169,7 @@ int run(int argc, char** argv) {
         throw UsageError(fmt::format("one IMAGE_DIR expected, {} given ('{}', '{}'{})", images.size(), images[0],
                                      images[1], images.size() > 2 ? ", ..." : ""));
     const std::string image_dir = images[0];
+    if (image_dir.empty()) throw UsageError("IMAGE_DIR is empty (give an image directory made by eie-compress)");
 
     // --- everything that can be checked before reading the image
     std::string stats_path, vcd_path;
