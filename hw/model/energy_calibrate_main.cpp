@@ -334,8 +334,8 @@ int run(int argc, char** argv) {
                 throw UsageError(fmt::format("--layers: {}", e.what()));
             }
         fmt::print("\n| layer | cycles | SpmatRead | PtrRead | ArithmUnit | ActRW | Act_queue | PE total | vs 9.157 "
-                   "| LNZD (whole tree) |\n|---|---|---|---|---|---|---|---|---|---|\n");
-        fmt::print("| paper | | 4.955 | 1.807 | 1.162 | 1.122 | 0.112 | 9.157 | | {:.3f} |\n", 21 * kLnzdNodeMw);
+                   "| LNZD (whole tree) | energy uJ | pJ/MAC |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        fmt::print("| paper | | 4.955 | 1.807 | 1.162 | 1.122 | 0.112 | 9.157 | | {:.3f} | | |\n", 21 * kLnzdNodeMw);
         for (const auto& n : names) {
             const Run r = run_preset(n, ArchConfig{});
             const EnergyBreakdown e = estimate_energy(r.stats, r.arch, table);
@@ -343,10 +343,10 @@ int run(int argc, char** argv) {
                 const double v = e.module_power_per_pe_mw(m);
                 return fmt::format("{:.3f} ({})", v, pct(v, kPaperModuleMw.at(m)));
             };
-            fmt::print("| {} | {} | {} | {} | {} | {} | {} | {:.3f} | {} | {:.3f} |\n", n, r.stats.cycles,
-                       cell("spmat_read"), cell("ptr_read"), cell("arith_unit"), cell("act_rw"), cell("act_queue"),
-                       e.pe_average_power_mw, pct(e.pe_average_power_mw, kPaperPeMw),
-                       e.module_power_per_pe_mw("lnzd") * r.arch.num_pes);
+            fmt::print("| {} | {} | {} | {} | {} | {} | {} | {:.3f} | {} | {:.3f} | {:.2f} | {:.2f} |\n", n,
+                       r.stats.cycles, cell("spmat_read"), cell("ptr_read"), cell("arith_unit"), cell("act_rw"),
+                       cell("act_queue"), e.pe_average_power_mw, pct(e.pe_average_power_mw, kPaperPeMw),
+                       e.module_power_per_pe_mw("lnzd") * r.arch.num_pes, e.total_pj * 1e-6, e.pj_per_useful_mac());
             std::fflush(stdout);
         }
     }
