@@ -234,7 +234,7 @@ int run_vcd2fst(const std::string& vcd, const std::string& fst) {
 
 }  // namespace
 
-TEST_CASE("vcd: PEs {1,2} over cycles [20,60]: header, scopes, window, ids; vcd2fst accepts it", "[vcd]") {
+TEST_CASE("vcd: PEs {1,2} over cycles [20,60]: header, scopes, window, ids, and vcd2fst accepts it", "[vcd]") {
     TempDir tmp;
     const std::string path = (tmp.path / "w.vcd").string();
     Image img = small_image();
@@ -443,7 +443,7 @@ TEST_CASE("vcd: waveform values agree with the statistics, cycle by cycle", "[vc
     }
 }
 
-TEST_CASE("vcd: tracing does not change the run; PE lists parse and reject bad input", "[vcd]") {
+TEST_CASE("vcd: tracing does not change the run, PE lists parse and reject bad input", "[vcd]") {
     TempDir tmp;
     Image img = small_image();
     SimResult plain = simulate(img);
