@@ -218,7 +218,8 @@ Traced run_traced(const Image& img, const std::string& path, VcdOptions vo, doub
 Image small_image() {
     ArchConfig arch;
     arch.num_pes = 4;
-    arch.queue_depth = 2;  // some back-pressure and starvation
+    arch.queue_depth = 2;      // some back-pressure and starvation
+    arch.act_rf_entries = 32;  // 160 outputs on 4 PEs: 2 batches through the activation SRAM
     // Two layers, the second with a bias, so layer changes show up too.
     return test::make_image({{64, 160, 0.06}, {160, 20, 0.4, true, Activation::identity}}, arch, 11, 0.5);
 }
@@ -340,6 +341,18 @@ TEST_CASE("vcd: waveform values agree with the statistics, cycle by cycle", "[vc
         CHECK(bcasts == want_b);
         CHECK(bp == want_bp);
         CHECK(fills == batches * img.arch.lnzd_levels());
+        // phases: 4 drain cycles per batch, the write-back cycles
+        const auto phase = series("eie", "phase");
+        uint64_t drains = 0, writebacks = 0, want_wb = 0;
+        for (uint64_t c = 0; c < total; ++c) {
+            drains += as_uint(phase[c]) == 2;
+            writebacks += as_uint(phase[c]) == 3;
+        }
+        for (const auto& l : st.layers) want_wb += l.writeback_cycles;
+        CHECK(drains == 4 * batches);
+        CHECK(writebacks == want_wb);
+        CHECK(want_wb > 0);
+        CHECK(st.layers[0].batches == 2);
 
         for (uint32_t p = 0; p < 4; ++p) {
             INFO("PE " << p);
