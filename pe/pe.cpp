@@ -39,6 +39,14 @@ bool Pe::stall_now() {
 }
 
 PeSlot Pe::cycle(PeStats& st) {
+    // A PE with nothing anywhere only starves: skip the stages (the common
+    // case in sparse layers and during drains, so worth the test).
+    if (!issue_.valid && addr_ >= end_ && !pending_empty_ && queue_.empty() && stall_p_ <= 0 && arith_.empty()) {
+        ++st.starved_cycles;
+        last_slot_ = PeSlot::starved;
+        popped_ = false;
+        return PeSlot::starved;
+    }
     // Arithmetic unit: S1..S4 consume the entry issued last cycle.
     arith_.cycle(issue_, act_.dst(), st);
 

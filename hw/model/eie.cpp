@@ -52,8 +52,10 @@ void Eie::step() {
         case Phase::compute: {
             ccu_.cycle(pe_ptrs_, ls);
             bool idle = ccu_.done();
-            for (uint32_t p = 0; p < arch_.num_pes; ++p) pes_[p]->cycle(ls.pe[p]);
+            // The CCU has pushed this cycle's broadcast already, so each PE
+            // can commit its own queue right after its cycle.
             for (uint32_t p = 0; p < arch_.num_pes; ++p) {
+                pes_[p]->cycle(ls.pe[p]);
                 ActivationQueue& q = pes_[p]->queue();
                 q.commit();
                 if (q.occupancy() > ls.pe[p].queue_max_occupancy) ls.pe[p].queue_max_occupancy = q.occupancy();
