@@ -10,19 +10,7 @@ Ccu::Ccu(sc_core::sc_module_name name, const ArchConfig& arch)
     values_.assign(arch.num_pes, 0);
 }
 
-void Ccu::set_stall(double probability, uint64_t seed) {
-    stall_p_ = probability;
-    rng_ = seed * 0xD1B54A32D192ED03ull + 7;
-}
-
-bool Ccu::stall_now() {
-    if (stall_p_ <= 0) return false;
-    uint64_t z = (rng_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    return double(z >> 11) * 0x1.0p-53 < stall_p_;
-}
+void Ccu::set_stall(double probability, uint64_t seed) { stall_.configure(probability, seed, 0); }
 
 void Ccu::start_batch(const LayerDesc& layer) {
     layer_ = &layer;
@@ -44,7 +32,7 @@ void Ccu::cycle(std::vector<Pe*>& pes, LayerStats& ls) {
         view_.filling = true;
         return;
     }
-    if (stall_now()) {
+    if (stall_.hold()) {
         ++ls.ccu.injected_stalls;
         return;
     }

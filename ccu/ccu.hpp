@@ -18,6 +18,7 @@
 #include "compress/image.hpp"
 #include "hw/arch_config.hpp"
 #include "hw/stats.hpp"
+#include "pe/stall_injector.hpp"
 
 namespace eie {
 
@@ -55,7 +56,6 @@ public:
     const LnzdTree& tree() const { return tree_; }
 
 private:
-    bool stall_now();
 
     ArchConfig arch_;
     LnzdTree tree_;
@@ -65,8 +65,7 @@ private:
     uint32_t fill_left_ = 0;
     std::vector<uint8_t> flags_;
     std::vector<int32_t> values_;
-    double stall_p_ = 0;
-    uint64_t rng_ = 0;
+    StallInjector stall_;
     View view_{};
 };
 

@@ -23,25 +23,12 @@ void Pe::start_batch(const PeBatchContext& ctx) {
     act_.clear_dst();
 }
 
-void Pe::set_stall(double probability, uint64_t seed) {
-    stall_p_ = probability;
-    rng_ = seed * 0x9E3779B97F4A7C15ull + id_ + 1;
-}
-
-bool Pe::stall_now() {
-    if (stall_p_ <= 0) return false;
-    // splitmix64: portable and cheap
-    uint64_t z = (rng_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    return double(z >> 11) * 0x1.0p-53 < stall_p_;
-}
+void Pe::set_stall(double probability, uint64_t seed) { stall_.configure(probability, seed, 1 + id_); }
 
 PeSlot Pe::cycle(PeStats& st) {
     // A PE with nothing anywhere only starves: skip the stages (the common
     // case in sparse layers and during drains, so worth the test).
-    if (!issue_.valid && addr_ >= end_ && !pending_empty_ && queue_.empty() && stall_p_ <= 0 && arith_.empty()) {
+    if (!issue_.valid && addr_ >= end_ && !pending_empty_ && queue_.empty() && !stall_.enabled() && arith_.empty()) {
         ++st.starved_cycles;
         last_slot_ = PeSlot::starved;
         popped_ = false;
@@ -53,7 +40,7 @@ PeSlot Pe::cycle(PeStats& st) {
     // Sparse-matrix read stage: one slot per cycle.
     ArithInput out;
     PeSlot slot;
-    const bool stall = stall_now();
+    const bool stall = stall_.hold();
     if (stall) {
         slot = PeSlot::stalled;
     } else if (pending_empty_) {

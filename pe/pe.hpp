@@ -22,6 +22,7 @@
 #include "pe/arith_unit.hpp"
 #include "pe/pointer_sram.hpp"
 #include "pe/spmat_sram.hpp"
+#include "pe/stall_injector.hpp"
 
 namespace eie {
 
@@ -81,7 +82,6 @@ public:
     }
 
 private:
-    bool stall_now();
 
     uint32_t id_;
     ArchConfig arch_;
@@ -103,9 +103,7 @@ private:
     std::vector<uint16_t> line_buf_;
     // output register of the sparse-matrix read stage (S1's input)
     ArithInput issue_;
-    // stall injection
-    double stall_p_ = 0;
-    uint64_t rng_ = 0;
+    StallInjector stall_;
     // last cycle, for waveforms
     PeSlot last_slot_ = PeSlot::starved;
     bool popped_ = false;
