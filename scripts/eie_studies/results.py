@@ -1,0 +1,167 @@
+"""From point records to summary rows and results.csv.
+
+A benchmark is one layer, so a point's summary is its layer's statistics (with several layers the
+additive counters are summed and the ratios recomputed from the sums), flattened: nested objects
+become column names joined by '_' (total.busy_cycles -> total_busy_cycles); per-PE arrays stay in
+the point's JSON file. docs/studies.md lists the columns.
+"""
+import csv
+import io
+
+from . import params
+from .common import atomic_write_text
+
+LEAD = ["point_id", "benchmark", "placement", "status", "bit_exact", "reencoded"]
+SPEC = ["in_len", "out_len", "weight_density", "act_density", "seed", "activation", "bias"]
+# The figures people look for first, in this order, when present; everything else follows.
+PREFERRED = ["cycles", "time_us", "gops", "load_balance_efficiency", "useful_work", "real_work_ratio",
+             "padding_share", "closed_form_cycles", "useful_macs", "batches", "energy_uj", "power_mw"]
+SKIP_KEYS = {"per_pe", "name", "arch", "layers", "pes", "command_line"}
+RATIO_KEYS = {"load_balance_efficiency", "useful_work", "real_work_ratio", "padding_share", "gops"}
+
+
+def flatten(obj, prefix="", out=None):
+    out = {} if out is None else out
+    for k, v in obj.items():
+        if k in SKIP_KEYS:
+            continue
+        name = f"{prefix}{k}"
+        if isinstance(v, dict):
+            flatten(v, name + "_", out)
+        elif isinstance(v, (int, float, bool)) or v is None:
+            out[name] = v
+        elif isinstance(v, str) and not prefix:
+            out[name] = v
+    return out
+
+
+def _sum_layers(layers):
+    """Several layers: add the additive fields, recompute the ratios from the sums."""
+    flat = [flatten(l) for l in layers]
+    total = {}
+    for f in flat:
+        for k, v in f.items():
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                continue
+            if k in RATIO_KEYS or k.endswith("_ratio") or k.endswith("_mw") or k.endswith("efficiency"):
+                continue
+            total[k] = total.get(k, 0) + v
+    cycles = total.get("cycles", 0)
+    if cycles:
+        w = [f.get("cycles", 0) / cycles for f in flat]
+        for k in ("load_balance_efficiency", "useful_work"):
+            if all(k in f for f in flat):
+                total[k] = sum(wi * f[k] for wi, f in zip(w, flat))
+    busy, pad = total.get("total_busy_cycles"), total.get("total_padding_cycles")
+    if busy is not None and pad is not None and busy + pad:
+        total["real_work_ratio"] = busy / (busy + pad)
+        total["padding_share"] = pad / (busy + pad)
+    if total.get("time_us"):
+        total["gops"] = 2.0 * total.get("useful_macs", 0) / (total["time_us"] * 1e-6) / 1e9
+    return total
+
+
+def summary(rec):
+    """The flat row of one point record."""
+    row = {"point_id": rec["point_id"], "benchmark": rec["benchmark"], "placement": rec["placement"],
+           "status": rec["status"], "reencoded": rec.get("reencoded", False)}
+    for k in params.names():
+        row[k] = rec["config"][k]
+    for k in SPEC:
+        row[k] = rec["spec"][k]
+    stats = rec.get("stats")
+    if stats:
+        layers = stats.get("layers", [])
+        row.update(flatten(layers[0]) if len(layers) == 1 else _sum_layers(layers))
+        for k, v in flatten(stats).items():
+            row.setdefault(k, v)
+    row["tool_wall_seconds"] = rec.get("tool_wall_seconds")
+    return row
+
+
+def order_key(bench_order):
+    index = {b: i for i, b in enumerate(bench_order)}
+    names = params.names()
+
+    def key(row):
+        vals = []
+        for n in names:
+            v = row[n]
+            vals.append(float(v) if not isinstance(v, bool) else float(v))
+        return (index.get(row["benchmark"], len(index)), row["benchmark"], vals, row["point_id"])
+
+    return key
+
+
+def columns(rows):
+    seen = []
+    present = set()
+    for r in rows:
+        for k in r:
+            if k not in present:
+                present.add(k)
+                seen.append(k)
+    fixed = LEAD + params.names() + SPEC
+    stats_cols = [k for k in PREFERRED if k in present]
+    stats_cols += [k for k in seen if k not in fixed and k not in stats_cols and k != "tool_wall_seconds"]
+    cols = [c for c in fixed if c in present or c in LEAD] + stats_cols
+    if "tool_wall_seconds" in present:
+        cols.append("tool_wall_seconds")
+    return cols
+
+
+def _cell(v):
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return repr(v)
+    return str(v)
+
+
+def to_csv(rows, bench_order):
+    rows = sorted(rows, key=order_key(bench_order))
+    cols = columns(rows)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(cols)
+    for r in rows:
+        w.writerow([_cell(r.get(c)) for c in cols])
+    return buf.getvalue(), rows, cols
+
+
+def write_csv(path, rows, bench_order):
+    text, rows, cols = to_csv(rows, bench_order)
+    atomic_write_text(path, text)
+    return rows, cols
+
+
+def read_csv(path):
+    """Rows of a results.csv with numbers converted (ints, floats, true/false; empty -> None)."""
+    with open(path, newline="") as f:
+        reader = csv.DictReader(f)
+        rows = []
+        for r in reader:
+            row = {}
+            for k, v in r.items():
+                row[k] = _parse(v)
+            rows.append(row)
+        return rows, reader.fieldnames or []
+
+
+def _parse(v):
+    if v is None or v == "":
+        return None
+    if v == "true":
+        return True
+    if v == "false":
+        return False
+    try:
+        return int(v)
+    except ValueError:
+        pass
+    try:
+        return float(v)
+    except ValueError:
+        return v

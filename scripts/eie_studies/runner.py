@@ -1,0 +1,304 @@
+"""Runs points: compresses each needed image once, simulates the points in parallel, resumably.
+
+Layout of an output directory OUT:
+  OUT/sweep.json            the resolved sweep (benchmarks, base, axes, specs), for plots and reports
+  OUT/images/<key>/         one image per (benchmark data, quantisation parameters): eie-compress --quiet
+  OUT/points/<id>.json      one file per point: the configuration, status and eie-sim's statistics
+  OUT/results.csv           one row per point (results.py)
+  OUT/tmp/                  work files of running tools; removed at start and end
+
+Work shared between points is done once. Compression (synthetic data, pruning, k-means, encoding,
+golden model) is the expensive part; eie-sim re-encodes an image for another layout (num_pes,
+line width, ...) from the decoded image, which measured 5-7x cheaper than compressing again
+(docs/studies.md, "Design decisions"). So points are grouped by (benchmark data, quantisation
+parameters), each group's image is compressed once at the layout most of its points use, and the
+other points are re-encoded by eie-sim on the fly.
+
+Each tool invocation is a subprocess; a pool of threads keeps `jobs` of them running (the threads
+only wait, so the parallelism is that of the processes). Every file is written to a temporary name
+and renamed, so an interrupted run (Ctrl-C) leaves only complete files, and the next run skips
+every point whose file exists and is valid.
+"""
+import collections
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+
+from . import benchmarks, params
+from .common import StudyError, atomic_write_json, tool
+
+FINAL_STATUSES = ("ok", "capacity", "mismatch")
+_EXIT_STATUS = {0: "ok", 1: "mismatch", 3: "capacity"}
+
+
+class _Children:
+    """The subprocesses this run started, so Ctrl-C can stop exactly those."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.procs = set()
+        self.stopping = False
+
+    def run(self, cmd):
+        with self.lock:
+            if self.stopping:
+                raise KeyboardInterrupt
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                    start_new_session=True)
+            self.procs.add(proc)
+        try:
+            out, err = proc.communicate()
+        finally:
+            with self.lock:
+                self.procs.discard(proc)
+        return proc.returncode, out, err
+
+    def stop_all(self):
+        with self.lock:
+            self.stopping = True
+            procs = list(self.procs)
+        for p in procs:
+            try:
+                os.killpg(p.pid, signal.SIGTERM)  # its own session: the tool and nothing else
+            except OSError:
+                pass
+
+
+class Progress:
+    """One status line on stderr: points done/total, points/s, time left."""
+
+    def __init__(self, label, total, skipped, quiet=False):
+        self.label, self.total, self.skipped, self.quiet = label, total, skipped, quiet
+        self.done = skipped
+        self.start = time.monotonic()
+        self.last = 0.0
+        self.tty = sys.stderr.isatty()
+
+    def step(self, n=1):
+        self.done += n
+        self.show()
+
+    def show(self, final=False):
+        if self.quiet:
+            return
+        now = time.monotonic()
+        if not final and not self.tty and now - self.last < 2.0 and self.done < self.total:
+            return
+        self.last = now
+        ran = self.done - self.skipped
+        elapsed = now - self.start
+        rate = ran / elapsed if elapsed > 0 else 0.0
+        left = (self.total - self.done) / rate if rate > 0 else float("nan")
+        left_text = f"{left:.0f} s left" if left == left else "time left unknown"
+        line = (f"{self.label}: {self.done}/{self.total} points done ({self.skipped} skipped), "
+                f"{rate:.2f} points/s, {left_text}, {elapsed:.0f} s elapsed")
+        if self.tty:
+            sys.stderr.write("\r" + line + "\x1b[K" + ("\n" if final else ""))
+        else:
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+
+def _hash(obj):
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:16]
+
+
+def _rel(path, base):
+    return os.path.relpath(path, base)
+
+
+def load_point(path, point_id=None):
+    """A finished point's record, or None when the file is missing or not a valid record."""
+    try:
+        with open(path) as f:
+            rec = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(rec, dict) or rec.get("status") not in FINAL_STATUSES:
+        return None
+    if point_id is not None and rec.get("point_id") != point_id:
+        return None
+    if rec["status"] != "capacity" and not isinstance(rec.get("stats"), dict):
+        return None
+    return rec
+
+
+class Runner:
+    def __init__(self, out, jobs, quiet=False, label="sweep"):
+        self.out = os.path.abspath(out)
+        self.jobs = max(1, int(jobs))
+        self.quiet = quiet
+        self.label = label
+        self.children = _Children()
+        self.points_dir = os.path.join(self.out, "points")
+        self.images_dir = os.path.join(self.out, "images")
+        self.tmp_dir = os.path.join(self.out, "tmp")
+
+    def log(self, msg):
+        if not self.quiet:
+            print(f"{self.label}: {msg}", file=sys.stderr, flush=True)
+
+    def prepare(self):
+        for d in (self.points_dir, self.images_dir):
+            os.makedirs(d, exist_ok=True)
+        shutil.rmtree(self.tmp_dir, ignore_errors=True)
+        os.makedirs(self.tmp_dir)
+        # Leftovers of an interrupted atomic write (never complete files).
+        for d in (self.points_dir, self.out):
+            for f in os.listdir(d):
+                if f.startswith(".tmp-"):
+                    try:
+                        os.unlink(os.path.join(d, f))
+                    except OSError:
+                        pass
+
+    def point_path(self, point):
+        return os.path.join(self.points_dir, point.id + ".json")
+
+    # ---- images
+    @staticmethod
+    def image_group(point):
+        quant = {k: point.config[k] for k in params.quantisation_names()}
+        return (point.bench, _hash({"layer": benchmarks.identity(point.spec), "quant": quant}))
+
+    def plan_images(self, points):
+        """One image per (benchmark data, quantisation parameters), at the layout most points use."""
+        groups = collections.OrderedDict()
+        for p in points:
+            groups.setdefault(self.image_group(p), []).append(p)
+        layout_names = params.layout_names()
+        plans = []
+        for (bench, _), pts in groups.items():
+            counts = collections.Counter(_hash({k: p.config[k] for k in layout_names}) for p in pts)
+            best = counts.most_common(1)[0][0]
+            rep = next(p for p in pts if _hash({k: p.config[k] for k in layout_names}) == best)
+            config = params.defaults()
+            for k in layout_names + params.quantisation_names():
+                config[k] = rep.config[k]
+            plans.append((rep.spec, config, pts))
+        return plans
+
+    def image_dir(self, spec, config):
+        keep = params.layout_names() + params.quantisation_names()
+        key = _hash({"layer": benchmarks.identity(spec), "config": {k: config[k] for k in keep}})
+        return os.path.join(self.images_dir, f"{spec['name']}-{key}")
+
+    def compress(self, spec, config):
+        """Compresses (or finds cached) the image of spec at config. Returns (image dir, None) or
+        (None, message) when the layer does not fit that layout (eie-compress exit 3)."""
+        final = self.image_dir(spec, config)
+        if os.path.isfile(os.path.join(final, "manifest.json")):
+            return final, None
+        staging = os.path.join(self.tmp_dir, os.path.basename(final))
+        cmd = [tool("eie-compress")] + benchmarks.compress_args(spec) + params.set_args(
+            config, params.layout_names() + params.quantisation_names()) + ["-o", staging, "--quiet"]
+        rc, _, err = self.children.run(cmd)
+        if rc == 3:
+            return None, err.strip()
+        if rc != 0:
+            raise StudyError(f"eie-compress failed on benchmark {spec['name']} (exit {rc}): {err.strip()}\n"
+                             f"  command: {' '.join(cmd)}")
+        if os.path.isdir(final):  # a concurrent run made it meanwhile: theirs is as good
+            shutil.rmtree(staging, ignore_errors=True)
+        else:
+            os.replace(staging, final)
+        return final, None
+
+    def compress_plan(self, spec, config):
+        image, msg = self.compress(spec, config)
+        if image is None and not config["grow_memories"]:
+            # The group's usual layout does not fit; grow the memories for the shared image. Points
+            # that keep grow_memories false are re-encoded by eie-sim and report their own capacity.
+            grown = dict(config, grow_memories=True)
+            image, msg = self.compress(spec, grown)
+        if image is None:
+            raise StudyError(f"eie-compress: benchmark {spec['name']} does not fit even with grown memories: {msg}")
+        return image
+
+    # ---- points
+    def simulate(self, point, image):
+        stats_tmp = os.path.join(self.tmp_dir, point.id + ".stats.json")
+        cmd = [tool("eie-sim"), image] + params.set_args(point.config) + ["--stats", stats_tmp, "--quiet"]
+        if point.energy_table:
+            cmd += ["--energy-table", point.energy_table]
+        t0 = time.monotonic()
+        rc, _, err = self.children.run(cmd)
+        wall = time.monotonic() - t0
+        status = _EXIT_STATUS.get(rc)
+        rec = {"point_id": point.id, "benchmark": point.bench, "placement": point.placement,
+               "swept": point.swept, "overrides": point.overrides, "config": point.config,
+               "spec": point.spec, "status": status, "image": _rel(image, self.out),
+               "reencoded": "re-encod" in err, "tool_wall_seconds": round(wall, 4),
+               "message": err.strip() if rc != 0 else ""}
+        if status is None:
+            try:
+                os.unlink(stats_tmp)
+            except OSError:
+                pass
+            return None, (f"eie-sim failed on point {point.id} (exit {rc}): {err.strip()}\n"
+                          f"  command: {' '.join(cmd)}")
+        if status != "capacity":
+            try:
+                with open(stats_tmp) as f:
+                    rec["stats"] = json.load(f)
+            except (OSError, ValueError) as e:
+                return None, f"eie-sim wrote no readable statistics for point {point.id} ({e}); command: {' '.join(cmd)}"
+            os.unlink(stats_tmp)
+        else:
+            rec["stats"] = None
+        atomic_write_json(self.point_path(point), rec)
+        return rec, None
+
+    def run(self, points):
+        """Runs every point not done yet. Returns (records by point id, errors)."""
+        self.prepare()
+        records, todo = {}, []
+        for p in points:
+            rec = load_point(self.point_path(p), p.id)
+            if rec is not None:
+                records[p.id] = rec
+            else:
+                todo.append(p)
+        skipped = len(points) - len(todo)
+        self.log(f"{len(points)} points, {skipped} already done (skipped, not recomputed), {len(todo)} to run "
+                 f"on {self.jobs} parallel jobs; output in {self.out}")
+        errors = []
+        if todo:
+            pool = ThreadPoolExecutor(max_workers=self.jobs)
+            try:
+                plans = self.plan_images(todo)
+                t0 = time.monotonic()
+                futures = {pool.submit(self.compress_plan, spec, cfg): pts for spec, cfg, pts in plans}
+                images = {}
+                for fut in as_completed(futures):
+                    image = fut.result()
+                    for p in futures[fut]:
+                        images[p.id] = image
+                self.log(f"{len(plans)} image(s) ready in {time.monotonic() - t0:.1f} s (compressed once per "
+                         "benchmark and quantisation; other layouts are re-encoded by eie-sim)")
+                progress = Progress(self.label, len(points), skipped, self.quiet)
+                order = sorted(todo, key=lambda p: -p.cost())
+                futs = {pool.submit(self.simulate, p, images[p.id]): p for p in order}
+                for fut in as_completed(futs):
+                    rec, err = fut.result()
+                    if rec is not None:
+                        records[rec["point_id"]] = rec
+                    else:
+                        errors.append(err)
+                    progress.step()
+                progress.show(final=True)
+            except BaseException:
+                self.children.stop_all()
+                pool.shutdown(wait=True, cancel_futures=True)
+                shutil.rmtree(self.tmp_dir, ignore_errors=True)
+                raise
+            pool.shutdown(wait=True)
+        shutil.rmtree(self.tmp_dir, ignore_errors=True)
+        return records, errors, skipped
