@@ -16,7 +16,7 @@ SPEC = ["in_len", "out_len", "weight_density", "act_density", "seed", "activatio
 # The figures people look for first, in this order, when present; everything else follows.
 PREFERRED = ["cycles", "time_us", "gops", "load_balance_efficiency", "useful_work", "real_work_ratio",
              "padding_share", "closed_form_cycles", "useful_macs", "batches", "energy_uj", "power_mw"]
-SKIP_KEYS = {"per_pe", "name", "arch", "layers", "pes", "command_line"}
+SKIP_KEYS = {"per_pe", "name", "arch", "layers", "pes", "command_line", "num_pes", "clock_mhz"}
 RATIO_KEYS = {"load_balance_efficiency", "useful_work", "real_work_ratio", "padding_share", "gops"}
 
 
@@ -62,7 +62,8 @@ def _sum_layers(layers):
 
 
 def summary(rec):
-    """The flat row of one point record."""
+    """The flat row of one point record: eie-sim's run totals (the whole image; a benchmark is one
+    layer, so they are that layer's figures), its area and I/O figures and run facts."""
     row = {"point_id": rec["point_id"], "benchmark": rec["benchmark"], "placement": rec["placement"],
            "status": rec["status"], "reencoded": rec.get("reencoded", False)}
     for k in params.names():
@@ -71,10 +72,24 @@ def summary(rec):
         row[k] = rec["spec"][k]
     stats = rec.get("stats")
     if stats:
-        layers = stats.get("layers", [])
-        row.update(flatten(layers[0]) if len(layers) == 1 else _sum_layers(layers))
-        for k, v in flatten(stats).items():
-            row.setdefault(k, v)
+        row["bit_exact"] = stats.get("bit_exact")
+        row["reencoded"] = stats.get("reencoded", row["reencoded"])
+        if "totals" in stats:
+            row.update(flatten(stats["totals"]))
+        else:  # an older statistics format without run totals
+            layers = stats.get("layers", [])
+            row.update(flatten(layers[0]) if len(layers) == 1 else _sum_layers(layers))
+        energy_pj = row.get("energy_total_pj")
+        if energy_pj is not None:
+            row["energy_uj"] = energy_pj / 1e6
+        if row.get("energy_average_power_mw") is not None:
+            row["power_mw"] = row["energy_average_power_mw"]
+        for section in ("area", "io"):
+            if isinstance(stats.get(section), dict):
+                row.update(flatten(stats[section], section + "_"))
+        for k in ("wall_seconds", "simulate_wall_seconds", "compute_wall_seconds", "pe_cycles_per_second"):
+            if k in stats:
+                row[k] = stats[k]
     row["tool_wall_seconds"] = rec.get("tool_wall_seconds")
     return row
 

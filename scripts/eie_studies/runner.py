@@ -79,6 +79,7 @@ class Progress:
         self.done = skipped
         self.start = time.monotonic()
         self.last = 0.0
+        self.shown = -1
         self.tty = sys.stderr.isatty()
 
     def step(self, n=1):
@@ -91,7 +92,9 @@ class Progress:
         now = time.monotonic()
         if not final and not self.tty and now - self.last < 2.0 and self.done < self.total:
             return
-        self.last = now
+        if final and not self.tty and self.shown == self.done:
+            return
+        self.last, self.shown = now, self.done
         ran = self.done - self.skipped
         elapsed = now - self.start
         rate = ran / elapsed if elapsed > 0 else 0.0
