@@ -74,8 +74,10 @@ class Param:
             raise StudyError(f"{where}: {self.name} = {shown} is not allowed ({self.allowed()})")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise StudyError(f"{where}: {self.name} = {shown} is not a number (allowed: {self.allowed()})")
-        if value != value or not (self.min <= value <= self.max) or (self.is_int and int(value) != value):
+        if value != value or not (self.min <= value <= self.max):
             raise StudyError(f"{where}: {self.name} = {shown} is out of range (allowed: {self.allowed()})")
+        if self.is_int and int(value) != value:
+            raise StudyError(f"{where}: {self.name} = {shown} is not an integer (allowed: {self.allowed()})")
         return int(value) if self.is_int else float(value)
 
 
