@@ -1,6 +1,7 @@
 """Paths, tool discovery, errors and atomic file writes shared by the study scripts."""
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -83,6 +84,15 @@ def load_json(path, what="file"):
 def run_main(main):
     """Runs a script's main(): StudyError -> message and exit 2, Ctrl-C -> exit 130."""
     prog = os.path.basename(sys.argv[0])
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    # Ctrl-C and kill (SIGTERM) both stop the run cleanly: the tools this run started are stopped,
+    # temporary files removed, finished points kept. (SIGINT is set explicitly because a shell
+    # starts background jobs with it ignored.)
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
     try:
         sys.exit(main())
     except StudyError as e:
@@ -90,4 +100,5 @@ def run_main(main):
         sys.exit(2)
     except KeyboardInterrupt:
         print(f"\n{prog}: interrupted; finished points are kept, no partial file is left", file=sys.stderr)
+        sys.stderr.flush()
         sys.exit(130)

@@ -10,9 +10,10 @@ Layout of an output directory OUT:
 Work shared between points is done once. Compression (synthetic data, pruning, k-means, encoding,
 golden model) is the expensive part; eie-sim re-encodes an image for another layout (num_pes,
 line width, ...) from the decoded image, which measured 5-7x cheaper than compressing again
-(docs/studies.md, "Design decisions"). So points are grouped by (benchmark data, quantisation
-parameters), each group's image is compressed once at the layout most of its points use, and the
-other points are re-encoded by eie-sim on the fly.
+(docs/studies.md, "How the work is shared"). So points are grouped by (benchmark data,
+quantisation parameters); each group's image is compressed once at the layout most of its points
+use (and once more for every other layout that SHARED_LAYOUT or more points share), and the other
+points are re-encoded by eie-sim on the fly.
 
 Each tool invocation is a subprocess; a pool of threads keeps `jobs` of them running (the threads
 only wait, so the parallelism is that of the processes). Every file is written to a temporary name
@@ -35,6 +36,11 @@ from . import benchmarks, params
 from .common import StudyError, atomic_write_json, tool
 
 FINAL_STATUSES = ("ok", "capacity", "mismatch")
+# eie-sim re-encoding an image for another layout costs 0.2-0.3 s on the largest benchmark layers,
+# compressing them again 0.8-1.5 s (measured, docs/studies.md): a layout shared by this many
+# points gets an image of its own.
+REENCODE_BREAK_EVEN = 4
+SHARED_LAYOUT = REENCODE_BREAK_EVEN
 _EXIT_STATUS = {0: "ok", 1: "mismatch", 3: "capacity"}
 
 
@@ -172,20 +178,28 @@ class Runner:
         return (point.bench, _hash({"layer": benchmarks.identity(point.spec), "quant": quant}))
 
     def plan_images(self, points):
-        """One image per (benchmark data, quantisation parameters), at the layout most points use."""
+        """Images to make: per (benchmark data, quantisation parameters), one at the layout most of
+        its points use, plus one for every other layout used by at least SHARED_LAYOUT points (a
+        compression costs about as much as REENCODE_BREAK_EVEN re-encodings, docs/studies.md);
+        the remaining points are re-encoded by eie-sim. Returns [(spec, config, points)]."""
         groups = collections.OrderedDict()
         for p in points:
             groups.setdefault(self.image_group(p), []).append(p)
         layout_names = params.layout_names()
+        layout_key = lambda p: _hash({k: p.config[k] for k in layout_names})
         plans = []
-        for (bench, _), pts in groups.items():
-            counts = collections.Counter(_hash({k: p.config[k] for k in layout_names}) for p in pts)
-            best = counts.most_common(1)[0][0]
-            rep = next(p for p in pts if _hash({k: p.config[k] for k in layout_names}) == best)
-            config = params.defaults()
-            for k in layout_names + params.quantisation_names():
-                config[k] = rep.config[k]
-            plans.append((rep.spec, config, pts))
+        for pts in groups.values():
+            by_layout = collections.OrderedDict()
+            for p in pts:
+                by_layout.setdefault(layout_key(p), []).append(p)
+            ranked = sorted(by_layout.values(), key=lambda v: -len(v))
+            own = [ranked[0]] + [v for v in ranked[1:] if len(v) >= SHARED_LAYOUT]
+            rest = [p for v in ranked[1:] if len(v) < SHARED_LAYOUT for p in v]
+            for i, members in enumerate(own):
+                config = params.defaults()
+                for k in layout_names + params.quantisation_names():
+                    config[k] = members[0].config[k]
+                plans.append((members[0].spec, config, members + (rest if i == 0 else [])))
         return plans
 
     def image_dir(self, spec, config):
@@ -284,8 +298,9 @@ class Runner:
                     image = fut.result()
                     for p in futures[fut]:
                         images[p.id] = image
-                self.log(f"{len(plans)} image(s) ready in {time.monotonic() - t0:.1f} s (compressed once per "
-                         "benchmark and quantisation; other layouts are re-encoded by eie-sim)")
+                self.log(f"{len(plans)} image(s) ready in {time.monotonic() - t0:.1f} s (one per benchmark and "
+                         f"quantisation, and per layout shared by {SHARED_LAYOUT}+ points; eie-sim re-encodes "
+                         "for the other layouts)")
                 progress = Progress(self.label, len(points), skipped, self.quiet)
                 order = sorted(todo, key=lambda p: -p.cost())
                 futs = {pool.submit(self.simulate, p, images[p.id]): p for p in order}
