@@ -1,7 +1,16 @@
 """The standard figures of the architecture studies, made from whatever varies in a results CSV.
 
-Each figure is written as PNG and SVG, and comes with one sentence, computed from the data, that
-says what it shows (scripts/report puts it under the figure). docs/studies.md describes each figure.
+Each figure is written as PNG and SVG and comes with one sentence, computed from the data, that
+says what it shows (scripts/plot prints it, scripts/report puts it under the figure). The numbers
+behind the sentences are also returned, so the report can compare them with the paper without
+reading them off a picture. docs/studies.md ("Figures") describes each figure and its formula.
+
+Which figures are made depends on the configuration columns that vary within a benchmark:
+  queue_depth      load_balance_vs_queue_depth
+  num_pes          speedup_vs_pes, real_work_vs_pes
+  spmat_line_bits  spmat_vs_sram_width
+  (always)         benchmarks_time_energy, energy_breakdown, at one configuration
+A parameter that another benchmark fixes for itself (VGG-6's pointer width) is not "varying".
 """
 import math
 import os
@@ -10,14 +19,40 @@ from . import params
 from .common import ensure_matplotlib
 
 COMPONENT_PREFIX = "energy_component_pj_"
-# Readable names of the energy model's components (hw/model/energy_model.hpp).
+# Readable names of the energy model's components (hw/model/energy_model.hpp, docs/energy-area.md).
 COMPONENT_LABELS = {
     "spmat_sram": "sparse-matrix SRAM", "pointer_sram": "pointer SRAM", "codebook": "codebook",
     "arith_mult": "multiplier", "arith_add": "adder", "dst_regfile": "destination reg. file",
     "src_regfile": "source reg. file", "act_sram": "activation SRAM", "act_queue": "activation queue",
     "lnzd": "LNZD tree", "clock": "clock network", "leakage": "leakage",
 }
-MARKERS = "osD^v<>ph*"
+# Nine benchmarks must stay apart in print and for colour-blind readers: colour and marker both
+# change from one benchmark to the next (tab10 has ten colours, there are twelve markers).
+COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+          "#bcbd22", "#17becf"]
+MARKERS = ["o", "s", "D", "^", "v", "P", "X", "h", "*", "<", ">", "p"]
+# Lines of one benchmark that differ in another varying parameter differ in line style.
+LINESTYLES = ["-", "--", ":", "-."]
+PAPER_QUEUE_KNEE = 8        # shared doc section 5: little gain beyond depth 8
+PAPER_BEST_WIDTH = 64       # shared doc section 5: 64-bit lines minimise sparse-matrix read energy
+
+# (figure name, the parameter it needs to vary or None, what it shows)
+FIGURES = [
+    ("load_balance_vs_queue_depth", "queue_depth", "load-balance efficiency vs activation queue depth"),
+    ("speedup_vs_pes", "num_pes", "speedup vs number of PEs (log-log, with the ideal linear line)"),
+    ("real_work_vs_pes", "num_pes", "real work / total work vs number of PEs"),
+    ("spmat_vs_sram_width", "spmat_line_bits", "sparse-matrix SRAM read energy and read count vs line width"),
+    ("benchmarks_time_energy", None, "time and energy per benchmark at one configuration"),
+    ("energy_breakdown", None, "energy by component per benchmark (stacked)"),
+]
+
+
+class Figure:
+    """One figure made: files, a title, the sentence that reads it and the numbers behind it."""
+
+    def __init__(self, name, png, svg, title, sentence, facts=None):
+        self.name, self.png, self.svg, self.title, self.sentence = name, png, svg, title, sentence
+        self.facts = facts or {}
 
 
 def _plt():
@@ -25,9 +60,24 @@ def _plt():
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    plt.rcParams.update({"font.size": 10, "axes.grid": True, "grid.alpha": 0.3, "figure.dpi": 110,
-                         "svg.fonttype": "none"})
+    plt.rcParams.update({"font.size": 10, "axes.grid": True, "grid.alpha": 0.3, "figure.dpi": 120,
+                         "savefig.dpi": 120, "svg.fonttype": "none", "legend.fontsize": 9,
+                         "axes.titlesize": 11, "lines.linewidth": 1.4})
     return plt
+
+
+# ---------------------------------------------------------------- analysis of the rows
+
+def ok_rows(rows):
+    return [r for r in rows if r.get("status") == "ok" and r.get("cycles")]
+
+
+def bench_order(rows):
+    seen = []
+    for r in rows:
+        if r["benchmark"] not in seen:
+            seen.append(r["benchmark"])
+    return seen
 
 
 def varying(rows, names=None):
@@ -44,273 +94,567 @@ def varying(rows, names=None):
     return out
 
 
-def _ok(rows):
-    return [r for r in rows if r.get("status") == "ok" and r.get("cycles")]
-
-
-def _series(rows, x, others):
-    """Groups rows into lines: one per benchmark and combination of the other varying parameters."""
+def series(rows, x, others):
+    """Groups rows into lines: one per benchmark and combination of the other varying parameters,
+    each sorted by x. Keys are (benchmark, other values...), in benchmark order."""
     groups = {}
     for r in rows:
         key = (r["benchmark"],) + tuple(r.get(o) for o in others)
         groups.setdefault(key, []).append(r)
     for k in groups:
         groups[k].sort(key=lambda r: r[x])
-    return groups
+    order = {b: i for i, b in enumerate(bench_order(rows))}
+    return dict(sorted(groups.items(), key=lambda kv: (order[kv[0][0]],) + tuple(str(v) for v in kv[0][1:])))
+
+
+def mean_at(rows, x, value, metric):
+    vals = [r[metric] for r in rows if r[x] == value and r.get(metric) is not None]
+    return sum(vals) / len(vals) if vals else float("nan")
+
+
+def speedups(rows, others=()):
+    """Speedup of every line over its point at the smallest PE count of the whole CSV (normally 1):
+    cycles at the reference / cycles at N. Returns (reference PE count, {key: [(N, speedup)]},
+    keys without a reference point)."""
+    ref = min(r["num_pes"] for r in rows)
+    out, missing = {}, []
+    for key, rs in series(rows, "num_pes", list(others)).items():
+        base = next((r for r in rs if r["num_pes"] == ref), None)
+        if base is None:
+            missing.append(key)
+            continue
+        out[key] = [(r["num_pes"], base["cycles"] / r["cycles"]) for r in rs]
+    return ref, out, missing
+
+
+def spmat_energy_pj(r):
+    return r.get(COMPONENT_PREFIX + "spmat_sram")
+
+
+def has_energy(rows):
+    return bool(rows) and all(r.get("energy_uj") is not None for r in rows)
+
+
+def fixed_configuration(rows, vary):
+    """One configuration out of a sweep, for the per-benchmark bars: each varying parameter at its
+    default (the paper configuration) when the CSV has it, otherwise at its smallest value.
+    Returns (rows of that configuration, a description such as '64 PEs, queue_depth=4')."""
+    table = params.by_name()
+    chosen = {}
+    for v in vary:
+        values = sorted({r.get(v) for r in rows}, key=lambda x: (str(type(x)), x))
+        default = table[v].default if v in table else "uniform"
+        chosen[v] = default if default in values else values[0]
+    sel = [r for r in rows if all(r.get(v) == c for v, c in chosen.items())]
+    return sel, describe_configuration(sel)
+
+
+def describe_configuration(rows):
+    """'paper configuration, 64 PEs' or 'N PEs, name=value, ...' listing the parameters that
+    differ from hw/arch_config.hpp's defaults and are the same for every row (a benchmark's own
+    overrides, such as VGG-6's pointer width, differ between rows and are left out)."""
+    diffs = []
+    for p in params.table():
+        vals = {r.get(p.name) for r in rows}
+        if len(vals) == 1:
+            v = vals.pop()
+            if v is not None and v != p.default:
+                diffs.append((p.name, v))
+    pes = sorted({r.get("num_pes") for r in rows if r.get("num_pes") is not None})
+    pes_text = "/".join(str(n) for n in pes) + " PEs"
+    if not diffs:
+        return f"paper configuration, {pes_text}"
+    rest = [f"{n}={params.fmt_value(v)}" for n, v in diffs if n != "num_pes"]
+    return ", ".join([pes_text] + rest)
+
+
+def energy_unit(values_pj):
+    """A unit in which the largest value reads between 1 and 1000: (divisor from pJ, name)."""
+    top = max((abs(v) for v in values_pj if v is not None), default=0.0)
+    for div, name in ((1e9, "mJ"), (1e6, "\u00b5J"), (1e3, "nJ")):
+        if top >= div:
+            return div, name
+    return 1.0, "pJ"
+
+
+# ---------------------------------------------------------------- drawing helpers
+
+class Styles:
+    """Colour and marker per benchmark (the same in every figure), line style per combination of
+    the other varying parameters."""
+
+    def __init__(self, rows):
+        self.bench = {b: i for i, b in enumerate(bench_order(rows))}
+        self.combos = {}
+
+    def __call__(self, key):
+        i = self.bench.get(key[0], 0)
+        j = self.combos.setdefault(key[1:], len(self.combos))
+        color = COLORS[i % len(COLORS)]
+        # Every other benchmark has hollow markers, drawn above the filled ones, so two benchmarks
+        # with the same values (Alex-6 and Alex-7 often are) both stay visible.
+        hollow = i % 2 == 1
+        return {"color": color, "marker": MARKERS[i % len(MARKERS)], "linestyle": LINESTYLES[j % len(LINESTYLES)],
+                "markersize": 7.5 if hollow else 5, "markerfacecolor": "none" if hollow else color,
+                "markeredgewidth": 1.2 if hollow else 1.0, "zorder": 3 if hollow else 2}
+
+
+def _name(titles, bench):
+    return titles.get(bench, bench)
 
 
 def _label(key, others, titles):
-    name = titles.get(key[0], key[0])
     extra = ", ".join(f"{o}={params.fmt_value(v)}" for o, v in zip(others, key[1:]))
-    return f"{name} ({extra})" if extra else name
+    return f"{_name(titles, key[0])} ({extra})" if extra else _name(titles, key[0])
 
 
 def _save(fig, out_dir, name):
-    png = os.path.join(out_dir, name + ".png")
-    svg = os.path.join(out_dir, name + ".svg")
-    for path in (png, svg):
-        tmp = os.path.join(out_dir, ".tmp-" + os.path.basename(path))
-        fig.savefig(tmp, bbox_inches="tight", format=path.rsplit(".", 1)[1])
-        os.replace(tmp, path)
-    return png
+    """PNG and SVG, each through a temporary name and a rename (no half-written figure)."""
+    paths = []
+    for ext in ("png", "svg"):
+        path = os.path.join(out_dir, f"{name}.{ext}")
+        tmp = os.path.join(out_dir, f".tmp-{name}.{ext}")
+        try:
+            fig.savefig(tmp, bbox_inches="tight", pad_inches=0.1, format=ext)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        paths.append(path)
+    return paths
 
 
-def _legend(ax, n):
-    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0, fontsize=9,
-              ncol=1 if n <= 14 else 2, frameon=False)
+def _legend_right(ax, n, handles=None, labels=None):
+    """The legend outside the axes, on the right: nine benchmark lines never hide data."""
+    kw = dict(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0, frameon=False,
+              ncol=1 if n <= 16 else 2)
+    if handles is not None:
+        ax.legend(handles, labels, **kw)
+    else:
+        ax.legend(**kw)
 
 
-def _log2_axis(ax, values):
-    ax.set_xscale("log", base=2)
+def _log2_axis(ax, values, axis="x"):
     vals = sorted(set(values))
-    ax.set_xticks(vals)
-    ax.set_xticklabels([params.fmt_value(v) for v in vals])
-    ax.minorticks_off()
+    if axis == "x":
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(vals)
+        ax.set_xticklabels([params.fmt_value(v) for v in vals])
+        ax.xaxis.set_minor_locator(_null_locator())
+    else:
+        ax.set_yscale("log", base=2)
+        ax.set_yticks(vals)
+        ax.set_yticklabels([params.fmt_value(v) for v in vals])
+        ax.yaxis.set_minor_locator(_null_locator())
+
+
+def _null_locator():
+    from matplotlib.ticker import NullLocator
+    return NullLocator()
 
 
 def _pct(v):
-    return f"{100 * v:.0f}%"
+    return f"{100 * v:.1f}%"
+
+
+def _finish(plt, fig, out_dir, name, title, sentence, facts=None):
+    png, svg = _save(fig, out_dir, name)
+    plt.close(fig)
+    return Figure(name, png, svg, title, sentence, facts)
+
+
+def _log10_axis(ax, values):
+    """A decimal log y axis labelled at 1, 2 and 5 times each power of ten inside the data, in
+    plain numbers (10^4 alone does not let anyone read a value off a line)."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+    ax.set_yscale("log")
+    vals = [v for v in values if v and v > 0]
+    lo, hi = min(vals), max(vals)
+    ticks = []
+    for e in range(int(math.floor(math.log10(lo))) - 1, int(math.ceil(math.log10(hi))) + 1):
+        for m in (1, 2, 5):
+            t = m * 10.0 ** e
+            if lo / 1.25 <= t <= hi * 1.25:
+                ticks.append(t)
+    if len(ticks) < 2:
+        ticks = [lo, hi]
+    ax.yaxis.set_major_locator(FixedLocator(ticks))
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _fmt_num(v)))
+    ax.set_ylim(lo / 1.3, hi * 1.3)
+
+
+def _fmt_num(v):
+    """3 significant digits, thousands separated, no exponent: 0.25, 7.53, 19.1, 1,240, 62,000."""
+    if v == 0:
+        return "0"
+    if abs(v) >= 1000:
+        return f"{v:,.0f}" if abs(v) < 1e5 else f"{float(f'{v:.3g}'):,.0f}"
+    return f"{v:.3g}"
+
+
+def _percent_ylim(ax, values_pct):
+    lo = min(values_pct)
+    ax.set_ylim(max(0.0, math.floor((lo - 5) / 10) * 10), 102)
 
 
 def fig_queue_depth(plt, rows, out_dir, titles, others):
-    groups = _series(rows, "queue_depth", others)
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
-    for i, (key, rs) in enumerate(groups.items()):
+    groups = series(rows, "queue_depth", others)
+    style = Styles(rows)
+    fig, ax = plt.subplots(figsize=(7.0, 4.2))
+    for key, rs in groups.items():
         ax.plot([r["queue_depth"] for r in rs], [100 * r["load_balance_efficiency"] for r in rs],
-                marker=MARKERS[i % len(MARKERS)], ms=4, label=_label(key, others, titles))
-    _log2_axis(ax, [r["queue_depth"] for r in rows])
-    ax.set_xlabel("activation queue depth (entries per PE)")
-    ax.set_ylabel("load-balance efficiency (%)")
-    ax.set_title("Load-balance efficiency vs activation queue depth")
-    _legend(ax, len(groups))
-    path = _save(fig, out_dir, "load_balance_vs_queue_depth")
-    plt.close(fig)
+                label=_label(key, others, titles), **style(key))
     depths = sorted({r["queue_depth"] for r in rows})
+    _log2_axis(ax, depths)
+    _percent_ylim(ax, [100 * r["load_balance_efficiency"] for r in rows])
+    ax.set_xlabel("activation queue depth (entries per PE)")
+    ax.set_ylabel("load-balance efficiency (% of cycles not starved)")
+    title = "Load-balance efficiency vs activation queue depth"
+    ax.set_title(title)
+    _legend_right(ax, len(groups))
     lo, hi = depths[0], depths[-1]
-    mid = 8 if 8 in depths else depths[len(depths) // 2]
-
-    def mean_at(d):
-        v = [r["load_balance_efficiency"] for r in rows if r["queue_depth"] == d]
-        return sum(v) / len(v)
-
-    text = (f"Load-balance efficiency (1 - starved cycles / cycles, averaged over PEs) rises with the queue depth: "
-            f"averaged over the {len(groups)} lines it is {_pct(mean_at(lo))} at depth {lo}, {_pct(mean_at(mid))} "
-            f"at depth {mid} and {_pct(mean_at(hi))} at depth {hi}, so deeper queues than {mid} buy little.")
-    return path, text
+    knee = PAPER_QUEUE_KNEE if PAPER_QUEUE_KNEE in depths[1:-1] else depths[len(depths) // 2]
+    at = {d: mean_at(rows, "queue_depth", d, "load_balance_efficiency") for d in depths}
+    first = [r for r in rows if r["queue_depth"] == lo]
+    worst = min(first, key=lambda r: r["load_balance_efficiency"])
+    best = max(first, key=lambda r: r["load_balance_efficiency"])
+    spread = (f"at depth {lo} it ranges from {_pct(worst['load_balance_efficiency'])} "
+              f"({_name(titles, worst['benchmark'])}) to {_pct(best['load_balance_efficiency'])} "
+              f"({_name(titles, best['benchmark'])})")
+    facts = {"depths": depths, "mean": at, "knee": knee, "lo": lo, "hi": hi,
+             "worst_at_lo": (worst["benchmark"], worst["load_balance_efficiency"]),
+             "best_at_lo": (best["benchmark"], best["load_balance_efficiency"])}
+    avg = f"averaged over the {len(groups)} lines" if len(groups) > 1 else ""
+    if len(depths) == 2:
+        sentence = (f"Load-balance efficiency (1 - starved / total cycles, averaged over PEs) goes from "
+                    f"{_pct(at[lo])} at depth {lo} to {_pct(at[hi])} at depth {hi} {avg}; {spread}.")
+    else:
+        gain = at[hi] - at[knee]
+        if gain < 0.02:
+            trend = f"and then flattens ({100 * gain:+.1f} points more up to depth {hi})"
+        elif gain < 0.05:
+            trend = f"and gains only {100 * gain:.1f} points more up to depth {hi}"
+        else:
+            trend = f"and still gains {100 * gain:.1f} points up to depth {hi}"
+        sentence = (f"Load-balance efficiency (1 - starved / total cycles, averaged over PEs) rises from "
+                    f"{_pct(at[lo])} at depth {lo} to {_pct(at[knee])} at depth {knee} {avg} {trend}; {spread}.")
+    return _finish(plt, fig, out_dir, "load_balance_vs_queue_depth", title, " ".join(sentence.split()), facts)
 
 
 def fig_pe_scaling(plt, rows, out_dir, titles, others):
-    groups = _series(rows, "num_pes", others)
-    fig, ax = plt.subplots(figsize=(7.5, 4.6))
-    ref_pes = min(r["num_pes"] for r in rows)
+    ref, sp, missing = speedups(rows, others)
+    style = Styles(rows)
     pes = sorted({r["num_pes"] for r in rows})
-    finals = []
-    for i, (key, rs) in enumerate(groups.items()):
-        base = next((r for r in rs if r["num_pes"] == ref_pes), None)
-        if base is None:
-            continue
-        sp = [base["cycles"] / r["cycles"] for r in rs]
-        ax.plot([r["num_pes"] for r in rs], sp, marker=MARKERS[i % len(MARKERS)], ms=4,
-                label=_label(key, others, titles))
-        finals.append((sp[-1] / (rs[-1]["num_pes"] / ref_pes), titles.get(key[0], key[0]), sp[-1]))
-    ax.plot(pes, [p / ref_pes for p in pes], "k--", lw=1, label="ideal (linear)")
+    ref_text = f"{ref} PE" + ("s" if ref > 1 else "")
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11.0, 4.4), gridspec_kw={"width_ratios": [1.15, 1]})
+    for key, pts in sp.items():
+        st = style(key)
+        ax.plot([p for p, _ in pts], [s for _, s in pts], label=_label(key, others, titles), **st)
+        ax2.plot([p for p, _ in pts], [100 * s / (p / ref) for p, s in pts], **st)
+    # The ideal line on top, so it shows where the benchmarks sit on it.
+    ax.plot(pes, [p / ref for p in pes], color="black", linestyle=(0, (4, 3)), linewidth=1.1, zorder=4,
+            label="ideal (linear)")
+    ax2.axhline(100, color="black", linestyle=(0, (4, 3)), linewidth=1.1, zorder=4)
     _log2_axis(ax, pes)
-    ax.set_yscale("log", base=2)
-    top = max(max(p / ref_pes for p in pes), max(f[2] for f in finals) if finals else 1)
-    yt = [2 ** k for k in range(0, int(math.ceil(math.log2(max(top, 1)))) + 1)]
-    ax.set_yticks(yt)
-    ax.set_yticklabels([str(v) for v in yt])
+    _log2_axis(ax2, pes)
+    all_sp = [s for pts in sp.values() for _, s in pts] + [p / ref for p in pes]
+    lo_e = math.floor(math.log2(min(all_sp)) + 1e-9)
+    hi_e = math.ceil(math.log2(max(all_sp)) - 1e-9)
+    step = 1 if hi_e - lo_e <= 10 else 2
+    _log2_axis(ax, [2.0 ** e for e in range(lo_e, hi_e + 1, step)], axis="y")
+    ax.set_ylim(2.0 ** lo_e / 1.3, max(all_sp) * 1.4)
     ax.set_xlabel("number of PEs")
-    ax.set_ylabel(f"speedup over {ref_pes} PE{'s' if ref_pes > 1 else ''} (cycles ratio)")
-    ax.set_title("Speedup vs number of PEs (log-log)")
-    _legend(ax, len(groups) + 1)
-    path = _save(fig, out_dir, "speedup_vs_pes")
-    plt.close(fig)
-    finals.sort()
-    worst, best = finals[0], finals[-1]
-    text = (f"Speedup relative to {ref_pes} PE{'s' if ref_pes > 1 else ''} against the ideal linear line: at "
-            f"{pes[-1]} PEs the best layer ({best[1]}) reaches {best[2]:.0f}x ({_pct(best[0])} of linear) and the "
-            f"worst ({worst[1]}) {worst[2]:.0f}x ({_pct(worst[0])} of linear).")
-    return path, text
+    ax.set_ylabel(f"speedup over {ref_text} (cycles at {ref} / cycles at N)")
+    ax.set_title("Speedup (log-log)")
+    effs = [100 * s / (p / ref) for pts in sp.values() for p, s in pts]
+    ax2.set_ylim(max(0.0, math.floor((min(effs) - 5) / 10) * 10), max(110.0, math.ceil(max(effs) / 10) * 10 + 5))
+    ax2.set_xlabel("number of PEs")
+    ax2.set_ylabel("speedup / ideal speedup (%)")
+    ax2.set_title("Scaling efficiency (100% = linear)")
+    handles, labels = ax.get_legend_handles_labels()
+    _legend_right(ax2, len(sp) + 1, handles[-1:] + handles[:-1], labels[-1:] + labels[:-1])
+    title = "Speedup vs number of PEs"
+    fig.suptitle(f"{title} (over {ref_text})", fontsize=11)
+    fig.tight_layout()
+    top = pes[-1]
+    finals = []
+    for key, pts in sp.items():
+        last = [s for p, s in pts if p == top]
+        if last:
+            finals.append((last[0] / (top / ref), key, last[0]))
+    finals.sort(key=lambda f: f[0])
+    ref_lb = {}
+    for key in sp:
+        r0 = next(r for r in rows if r["benchmark"] == key[0] and r["num_pes"] == ref and
+                  all(r.get(o) == v for o, v in zip(others, key[1:])))
+        ref_lb[key] = r0["load_balance_efficiency"]
+    facts = {"ref": ref, "top": top, "finals": [(k, s, e) for e, k, s in finals], "speedups": sp,
+             "missing": missing, "ref_lb": ref_lb}
+    if finals:
+        worst, best = finals[0], finals[-1]
+        near = [f for f in finals if f[0] >= 0.8]
+        sentence = (f"Speedup over {ref_text} (cycles at {ref} / cycles at N; right: as a share of the ideal "
+                    f"{top // ref}x) at {top} PEs ranges from {worst[2]:.1f}x for {_label(worst[1], others, titles)}, "
+                    f"{_pct(worst[0])} of linear, to {best[2]:.1f}x for {_label(best[1], others, titles)}, "
+                    f"{_pct(best[0])}; {len(near)} of {len(finals)} lines stay within 80% of linear.")
+        over = [f for f in finals if f[0] > 1.02]
+        if over:
+            sentence = sentence[:-1] + "; above 100% the reference point is itself slow (" + ", ".join(
+                f"{_label(k, others, titles)} is {_pct(1 - ref_lb[k])} starved at {ref_text}" for _, k, _ in over) + \
+                ") or pads more than the larger configurations (next figure)."
+    else:
+        sentence = f"Speedup over {ref_text}: no line reaches {top} PEs."
+    if missing:
+        sentence = sentence[:-1] + f"; {len(missing)} line(s) have no point at {ref_text} and are not drawn."
+    return _finish(plt, fig, out_dir, "speedup_vs_pes", title, sentence, facts)
 
 
 def fig_real_work(plt, rows, out_dir, titles, others):
-    groups = _series(rows, "num_pes", others)
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
-    for i, (key, rs) in enumerate(groups.items()):
+    groups = series(rows, "num_pes", others)
+    style = Styles(rows)
+    fig, ax = plt.subplots(figsize=(7.0, 4.2))
+    for key, rs in groups.items():
         ax.plot([r["num_pes"] for r in rs], [100 * r["real_work_ratio"] for r in rs],
-                marker=MARKERS[i % len(MARKERS)], ms=4, label=_label(key, others, titles))
-    _log2_axis(ax, [r["num_pes"] for r in rows])
+                label=_label(key, others, titles), **style(key))
+    pes = sorted({r["num_pes"] for r in rows})
+    _log2_axis(ax, pes)
+    _percent_ylim(ax, [100 * r["real_work_ratio"] for r in rows])
     ax.set_xlabel("number of PEs")
-    ax.set_ylabel("real work / total work (%)")
-    ax.set_title("Real work (non-padding entries) / all issued entries vs number of PEs")
-    _legend(ax, len(groups))
-    path = _save(fig, out_dir, "real_work_vs_pes")
-    plt.close(fig)
-    lo = min(rows, key=lambda r: r["real_work_ratio"])
-    text = (f"Real work / total work is the share of issued entries that are not padding; it is lowest for "
-            f"{titles.get(lo['benchmark'], lo['benchmark'])} at {lo['num_pes']} PEs ({_pct(lo['real_work_ratio'])}) "
-            f"and rises to 100% when a PE's rows are so few that no zero run exceeds the relative index range.")
-    return path, text
+    ax.set_ylabel("real work / total work (% of issued entries)")
+    title = "Real work / total work (non-padding / all issued entries) vs PEs"
+    ax.set_title(title)
+    _legend_right(ax, len(groups))
+    a, b = pes[0], pes[-1]
+    mean = {p: mean_at(rows, "num_pes", p, "real_work_ratio") for p in pes}
+    flat_to = a
+    for p in pes:
+        if abs(mean[p] - mean[a]) <= 0.01:
+            flat_to = p
+        else:
+            break
+    low = min(rows, key=lambda r: r["real_work_ratio"])
+    pl = lambda n: f"{n} PE{'s' if n > 1 else ''}"  # noqa: E731
+    verb = "rises" if mean[b] > mean[a] + 0.005 else ("falls" if mean[b] < mean[a] - 0.005 else "stays")
+    if a < flat_to < b and verb == "rises":
+        shape = (f"stays near {_pct(mean[a])} from {pl(a)} to {pl(flat_to)} on average, then rises to "
+                 f"{_pct(mean[b])} at {pl(b)}")
+    else:
+        shape = f"{verb} from {_pct(mean[a])} at {pl(a)} to {_pct(mean[b])} at {pl(b)} on average"
+    ib = sorted({r.get("index_bits") for r in rows if r.get("index_bits")})
+    span = 2 ** ib[0] if len(ib) == 1 else None
+    why = ("" if verb != "rises" or span is None else
+           f" (a PE holds out_len / N rows of a column, and zero runs of {span} rows or more, which need padding "
+           f"entries, become rare and then impossible as that number approaches {span})")
+    sentence = (f"Real work / total work (non-padding entries / all issued entries) {shape}{why}; the lowest is "
+                f"{_label((low['benchmark'],) + tuple(low.get(o) for o in others), others, titles)} at "
+                f"{pl(low['num_pes'])} ({_pct(low['real_work_ratio'])}).")
+    facts = {"lo_pes": a, "hi_pes": b, "mean": mean}
+    return _finish(plt, fig, out_dir, "real_work_vs_pes", title, sentence, facts)
 
 
 def fig_sram_width(plt, rows, out_dir, titles, others):
-    groups = _series(rows, "spmat_line_bits", others)
-    have_energy = all(r.get(COMPONENT_PREFIX + "spmat_sram") is not None for r in rows)
-    ncols = 2 if have_energy else 1
-    fig, axes = plt.subplots(1, ncols, figsize=(6.0 * ncols + 2.0, 4.2), squeeze=False)
-    axes = axes[0]
-    for i, (key, rs) in enumerate(groups.items()):
+    groups = series(rows, "spmat_line_bits", others)
+    style = Styles(rows)
+    energy = all(spmat_energy_pj(r) is not None for r in rows)
+    ncols = 2 if energy else 1
+    fig, axes = plt.subplots(1, ncols, figsize=(5.2 * ncols, 4.3), squeeze=False)
+    axes = list(axes[0])
+    div, unit = energy_unit([spmat_energy_pj(r) for r in rows]) if energy else (1.0, "")
+    for key, rs in groups.items():
         xs = [r["spmat_line_bits"] for r in rs]
-        m = MARKERS[i % len(MARKERS)]
+        st = style(key)
         lab = _label(key, others, titles)
-        if have_energy:
-            axes[0].plot(xs, [r[COMPONENT_PREFIX + "spmat_sram"] / 1e6 for r in rs], marker=m, ms=4, label=lab)
-        axes[-1].plot(xs, [r["total_spmat_line_reads"] for r in rs], marker=m, ms=4, label=lab)
-    widths = [r["spmat_line_bits"] for r in rows]
-    if have_energy:
-        axes[0].set_ylabel("sparse-matrix SRAM read energy (uJ)")
-        axes[0].set_title("Read energy vs SRAM width")
+        if energy:
+            axes[0].plot(xs, [spmat_energy_pj(r) / div for r in rs], label=lab, **st)
+        axes[-1].plot(xs, [r["total_spmat_line_reads"] for r in rs], label=lab, **st)
+    widths = sorted({r["spmat_line_bits"] for r in rows})
+    if energy:
+        axes[0].set_ylabel(f"sparse-matrix SRAM read energy ({unit}, all PEs)")
+        axes[0].set_title("Read energy vs line width")
+        _log10_axis(axes[0], [spmat_energy_pj(r) / div for r in rows])
     axes[-1].set_ylabel("sparse-matrix SRAM line reads (all PEs)")
-    axes[-1].set_title("Number of reads vs SRAM width")
+    axes[-1].set_title("Line reads vs line width")
+    _log10_axis(axes[-1], [r["total_spmat_line_reads"] for r in rows])
     for ax in axes:
         _log2_axis(ax, widths)
-        ax.set_yscale("log")
         ax.set_xlabel("sparse-matrix SRAM line width (bits)")
-    _legend(axes[-1], len(groups))
+    if energy and widths[0] < PAPER_BEST_WIDTH < widths[-1] or PAPER_BEST_WIDTH in widths[1:-1]:
+        axes[0].axvline(PAPER_BEST_WIDTH, color="0.35", linestyle=":", linewidth=1.0, zorder=1)
+        axes[0].annotate(f"paper's optimum ({PAPER_BEST_WIDTH} bits)", xy=(PAPER_BEST_WIDTH, 0.0),
+                         xycoords=("data", "axes fraction"), xytext=(4, 4), textcoords="offset points",
+                         ha="left", va="bottom", fontsize=8, color="0.3")
+    handles, labels = axes[-1].get_legend_handles_labels()
+    _legend_right(axes[-1], len(groups), handles, labels)
+    title = "Sparse-matrix SRAM read energy and line reads vs line width"
     fig.tight_layout()
-    path = _save(fig, out_dir, "spmat_vs_sram_width")
-    plt.close(fig)
-    best_counts = {}
-    for key, rs in groups.items():
-        metric = (lambda r: r[COMPONENT_PREFIX + "spmat_sram"]) if have_energy else (lambda r: r["total_spmat_line_reads"])
-        b = min(rs, key=metric)["spmat_line_bits"]
-        best_counts[b] = best_counts.get(b, 0) + 1
-    best = max(best_counts.items(), key=lambda kv: kv[1])
-    what = "read energy" if have_energy else "read count"
-    text = (f"Wider sparse-matrix SRAM lines need fewer line reads but each read costs more; the {what} is "
-            f"lowest at {best[0]}-bit lines for {best[1]} of the {len(groups)} layers "
-            f"(energy per read from the energy model's width scaling, docs/energy-area.md).")
-    return path, text
+    metric = spmat_energy_pj if energy else (lambda r: r["total_spmat_line_reads"])
+    best = {key: min(rs, key=metric)["spmat_line_bits"] for key, rs in groups.items()}
+    counts = {}
+    for w in best.values():
+        counts[w] = counts.get(w, 0) + 1
+    top_w, top_n = max(counts.items(), key=lambda kv: (kv[1], -kv[0]))
+    lo_w, hi_w = widths[0], widths[-1]
+    reads_lo = mean_at(rows, "spmat_line_bits", lo_w, "total_spmat_line_reads")
+    reads_hi = mean_at(rows, "spmat_line_bits", hi_w, "total_spmat_line_reads")
+    what = "read energy" if energy else "read count"
+    ratio = ""
+    if energy:
+        e_lo = sum(spmat_energy_pj(r) for r in rows if r["spmat_line_bits"] == lo_w)
+        e_hi = sum(spmat_energy_pj(r) for r in rows if r["spmat_line_bits"] == hi_w)
+        ratio = f" and the read energy summed over the lines changes {e_hi / e_lo:.2f}x"
+    others_text = "" if len(counts) == 1 else " (" + ", ".join(
+        f"{w} bits for {n}" for w, n in sorted(counts.items()) if w != top_w) + ")"
+    sentence = (f"From {lo_w}- to {hi_w}-bit lines the line reads fall {reads_lo / reads_hi:.1f}x on average "
+                f"while each read costs more{ratio}; the {what} is lowest at {top_w}-bit lines for {top_n} of "
+                f"the {len(groups)} lines{others_text}.")
+    facts = {"best": best, "counts": counts, "energy": energy, "widths": widths}
+    return _finish(plt, fig, out_dir, "spmat_vs_sram_width", title, sentence, facts)
 
 
-def fig_bars(plt, rows, out_dir, titles):
-    rows = list(rows)
-    names = [titles.get(r["benchmark"], r["benchmark"]) for r in rows]
-    have_energy = all(r.get("energy_uj") is not None for r in rows)
-    ncols = 2 if have_energy else 1
-    fig, axes = plt.subplots(1, ncols, figsize=(5.5 * ncols, 4.0), squeeze=False)
-    axes = axes[0]
-    xs = range(len(rows))
-    axes[0].bar(xs, [r["time_us"] for r in rows], color="tab:blue")
-    axes[0].set_ylabel("time per layer (us)")
-    axes[0].set_title(f"Time at {params.fmt_value(rows[0]['clock_mhz'])} MHz")
-    if have_energy:
-        axes[1].bar(xs, [r["energy_uj"] for r in rows], color="tab:orange")
-        axes[1].set_ylabel("energy per layer (uJ)")
-        axes[1].set_title("Energy")
+def _bar_labels(ax, xs, vals):
+    for x, v in zip(xs, vals):
+        ax.annotate(_fmt_num(v), xy=(x, v), xytext=(0, 2), textcoords="offset points", ha="center",
+                    va="bottom", fontsize=7.5)
+    ax.set_ylim(0, max(vals) * 1.15 if vals and max(vals) > 0 else 1)
+
+
+def _bench_axis(ax, names):
+    ax.set_xticks(list(range(len(names))))
+    ax.set_xticklabels(names, rotation=40 if len(names) > 4 else 0, ha="right" if len(names) > 4 else "center")
+    ax.grid(axis="x", visible=False)
+    ax.set_xlim(-0.6, len(names) - 0.4)
+
+
+def fig_bars(plt, rows, out_dir, titles, config_desc):
+    names = [_name(titles, r["benchmark"]) for r in rows]
+    energy = has_energy(rows)
+    ncols = 2 if energy else 1
+    fig, axes = plt.subplots(1, ncols, figsize=(max(4.0, 0.55 * len(rows) + 2.0) * ncols, 4.0), squeeze=False)
+    axes = list(axes[0])
+    xs = list(range(len(rows)))
+    times = [r["time_us"] for r in rows]
+    axes[0].bar(xs, times, color="tab:blue", width=0.7)
+    _bar_labels(axes[0], xs, times)
+    clocks = sorted({r["clock_mhz"] for r in rows})
+    clock = "/".join(params.fmt_value(c) for c in clocks)
+    axes[0].set_ylabel(f"time per layer (\u00b5s at {clock} MHz)")
+    axes[0].set_title("Time per benchmark layer")
+    div, unit = 1e6, "\u00b5J"
+    if energy:
+        div, unit = energy_unit([r["energy_uj"] * 1e6 for r in rows])
+        vals = [r["energy_uj"] * 1e6 / div for r in rows]
+        axes[1].bar(xs, vals, color="tab:orange", width=0.7)
+        _bar_labels(axes[1], xs, vals)
+        axes[1].set_ylabel(f"energy per layer ({unit})")
+        axes[1].set_title("Energy per benchmark layer")
     for ax in axes:
-        ax.set_xticks(list(xs))
-        ax.set_xticklabels(names, rotation=45, ha="right")
-        ax.grid(axis="x", visible=False)
+        _bench_axis(ax, names)
+    title = f"Per-benchmark time and energy ({config_desc})"
+    fig.suptitle(title, fontsize=11)
     fig.tight_layout()
-    path = _save(fig, out_dir, "benchmarks_time_energy")
-    plt.close(fig)
     slow = max(rows, key=lambda r: r["time_us"])
     fast = min(rows, key=lambda r: r["time_us"])
-    text = (f"Time (and energy) of each benchmark layer at one configuration: from "
-            f"{fast['time_us']:.1f} us ({titles.get(fast['benchmark'], fast['benchmark'])}) to "
-            f"{slow['time_us']:.1f} us ({titles.get(slow['benchmark'], slow['benchmark'])})")
-    if have_energy:
+    sentence = (f"At one configuration ({config_desc}) the time per layer ranges from {fast['time_us']:.1f} \u00b5s "
+                f"({_name(titles, fast['benchmark'])}) to {slow['time_us']:.1f} \u00b5s "
+                f"({_name(titles, slow['benchmark'])})")
+    if energy:
         big = max(rows, key=lambda r: r["energy_uj"])
-        text += f"; energy peaks at {big['energy_uj']:.1f} uJ for {titles.get(big['benchmark'], big['benchmark'])}"
-    return path, text + "."
+        small = min(rows, key=lambda r: r["energy_uj"])
+        sentence += (f" and the energy from {_fmt_num(small['energy_uj'] * 1e6 / div)} {unit} "
+                     f"({_name(titles, small['benchmark'])}) to {_fmt_num(big['energy_uj'] * 1e6 / div)} {unit} "
+                     f"({_name(titles, big['benchmark'])})")
+    return _finish(plt, fig, out_dir, "benchmarks_time_energy", title, sentence + ".", {"config": config_desc})
 
 
-def fig_breakdown(plt, rows, out_dir, titles):
-    rows = list(rows)
+# Twelve clearly different colours for the twelve energy components, largest component first.
+COMPONENT_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+                    "#bcbd22", "#17becf", "#393b79", "#e7ba52"]
+
+
+def fig_breakdown(plt, rows, out_dir, titles, config_desc):
     comps = [k[len(COMPONENT_PREFIX):] for k in rows[0] if k.startswith(COMPONENT_PREFIX)]
     comps = [c for c in comps if any((r.get(COMPONENT_PREFIX + c) or 0) > 0 for r in rows)]
-    totals = {c: sum(r[COMPONENT_PREFIX + c] for r in rows) for c in comps}
+    totals = {c: sum(r.get(COMPONENT_PREFIX + c) or 0 for r in rows) for c in comps}
     comps.sort(key=lambda c: -totals[c])
-    names = [titles.get(r["benchmark"], r["benchmark"]) for r in rows]
-    fig, axes = plt.subplots(1, 2, figsize=(12.0, 4.4))
-    cmap = plt.get_cmap("tab20")
+    names = [_name(titles, r["benchmark"]) for r in rows]
+    row_total = [sum(r.get(COMPONENT_PREFIX + c) or 0 for c in comps) for r in rows]
+    div, unit = energy_unit(row_total)
+    width = max(4.0, 0.5 * len(rows) + 2.0)
+    fig, axes = plt.subplots(1, 2, figsize=(2 * width + 2.0, 4.4))
     xs = list(range(len(rows)))
     for ax, share in ((axes[0], False), (axes[1], True)):
         bottom = [0.0] * len(rows)
         for i, c in enumerate(comps):
             vals = []
-            for r in rows:
-                v = r[COMPONENT_PREFIX + c] / 1e6
-                if share:
-                    tot = sum(r[COMPONENT_PREFIX + k] for k in comps) / 1e6
-                    v = 100 * v / tot if tot else 0
-                vals.append(v)
-            ax.bar(xs, vals, bottom=bottom, color=cmap(i % 20), label=COMPONENT_LABELS.get(c, c))
+            for r, tot in zip(rows, row_total):
+                v = r.get(COMPONENT_PREFIX + c) or 0
+                vals.append((100 * v / tot if tot else 0) if share else v / div)
+            ax.bar(xs, vals, bottom=bottom, color=COMPONENT_COLORS[i % len(COMPONENT_COLORS)], width=0.7,
+                   edgecolor="white", linewidth=0.4, label=COMPONENT_LABELS.get(c, c))
             bottom = [b + v for b, v in zip(bottom, vals)]
-        ax.set_xticks(xs)
-        ax.set_xticklabels(names, rotation=45, ha="right")
-        ax.grid(axis="x", visible=False)
-    axes[0].set_ylabel("energy per layer (uJ)")
+        _bench_axis(ax, names)
+    axes[0].set_ylabel(f"energy per layer ({unit})")
     axes[0].set_title("Energy by component")
     axes[1].set_ylabel("share of the layer's energy (%)")
-    axes[1].set_title("Energy breakdown (shares)")
+    axes[1].set_title("Energy shares by component")
     axes[1].set_ylim(0, 100)
-    _legend(axes[1], len(comps))
+    handles, labels = axes[1].get_legend_handles_labels()
+    # Legend top to bottom in the order the stack reads top to bottom.
+    _legend_right(axes[1], len(comps), handles[::-1], labels[::-1])
+    title = f"Energy breakdown by component ({config_desc})"
+    fig.suptitle(title, fontsize=11)
     fig.tight_layout()
-    path = _save(fig, out_dir, "energy_breakdown")
-    plt.close(fig)
     grand = sum(totals.values())
-    top = comps[:2]
-    text = (f"Energy split by component (stacked): over the {len(rows)} layers the largest parts are "
-            + " and ".join(f"{COMPONENT_LABELS.get(c, c)} ({_pct(totals[c] / grand)})" for c in top)
-            + " of the total.")
-    return path, text
+    shares = {r["benchmark"]: (r.get(COMPONENT_PREFIX + comps[0]) or 0) / tot
+              for r, tot in zip(rows, row_total) if tot}
+    lo_b = min(shares, key=shares.get)
+    hi_b = max(shares, key=shares.get)
+    first = COMPONENT_LABELS.get(comps[0], comps[0])
+    sentence = (f"Energy by component ({config_desc}): over the {len(rows)} layers the largest parts are "
+                + ", ".join(f"{COMPONENT_LABELS.get(c, c)} ({_pct(totals[c] / grand)})" for c in comps[:3])
+                + f" of the total; the {first} share ranges from {_pct(shares[lo_b])} ({_name(titles, lo_b)}) "
+                  f"to {_pct(shares[hi_b])} ({_name(titles, hi_b)}).")
+    facts = {"shares": {c: totals[c] / grand for c in comps}}
+    return _finish(plt, fig, out_dir, "energy_breakdown", title, sentence, facts)
 
 
-def make_plots(rows, out_dir, titles=None):
-    """Makes every figure the rows support. Returns [(png path, sentence)]."""
+# ---------------------------------------------------------------- entry point
+
+def make_plots(rows, out_dir, titles=None, bars=True):
+    """Makes every figure the rows support.
+
+    rows: results.read_csv() rows; titles: benchmark name -> display name; bars: also make the
+    per-benchmark figures (at one configuration) when a parameter varies (they are always made
+    when nothing varies). Returns (made: [Figure], skipped: [(figure name, reason)])."""
     titles = titles or {}
+    ok = ok_rows(rows)
+    if not ok:
+        return [], [(name, "no point with status ok") for name, _, _ in FIGURES]
     os.makedirs(out_dir, exist_ok=True)
     plt = _plt()
-    ok = _ok(rows)
-    made = []
-    if not ok:
-        return made
-    vary = [v for v in varying(ok) if v != "placement"] + (["placement"] if "placement" in varying(ok) else [])
-    for x, fns in (("queue_depth", [fig_queue_depth]), ("num_pes", [fig_pe_scaling, fig_real_work]),
-                   ("spmat_line_bits", [fig_sram_width])):
-        if x in vary:
-            others = [v for v in vary if v != x]
-            for fn in fns:
-                made.append(fn(plt, ok, out_dir, titles, others))
-    if not vary:
-        made.append(fig_bars(plt, ok, out_dir, titles))
-        if any(k.startswith(COMPONENT_PREFIX) for k in ok[0]):
-            made.append(fig_breakdown(plt, ok, out_dir, titles))
-    return made
-
-
-def has_value(v):
-    return v is not None and not (isinstance(v, float) and math.isnan(v))
+    vary = varying(ok)
+    made, skipped = [], []
+    handlers = {"load_balance_vs_queue_depth": fig_queue_depth, "speedup_vs_pes": fig_pe_scaling,
+                "real_work_vs_pes": fig_real_work, "spmat_vs_sram_width": fig_sram_width}
+    for name, x, _ in FIGURES:
+        if x is None:
+            continue
+        if x not in vary:
+            values = sorted({r.get(x) for r in ok}, key=str)
+            skipped.append((name, f"{x} does not vary in the CSV (every point has "
+                                  f"{', '.join(params.fmt_value(v) for v in values)})"))
+            continue
+        others = [v for v in vary if v != x]
+        made.append(handlers[name](plt, ok, out_dir, titles, others))
+    if not bars and vary:
+        for name in ("benchmarks_time_energy", "energy_breakdown"):
+            skipped.append((name, f"left out: a parameter varies ({', '.join(vary)})"))
+        return made, skipped
+    sel, desc = fixed_configuration(ok, vary)
+    made.append(fig_bars(plt, sel, out_dir, titles, desc))
+    if any(k.startswith(COMPONENT_PREFIX) for k in sel[0]) and has_energy(sel):
+        made.append(fig_breakdown(plt, sel, out_dir, titles, desc))
+    else:
+        skipped.append(("energy_breakdown", "the CSV has no energy columns (energy_component_pj_*)"))
+    return made, skipped
