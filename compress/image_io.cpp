@@ -9,6 +9,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -301,30 +302,43 @@ std::string read_file(const fs::path& path) {
 
 // The lines of a hex file, each exactly `digits` hex characters; `expected`
 // lines (a final newline is optional, nothing may follow the last line).
-std::vector<std::string> hex_lines(const fs::path& path, uint32_t digits, uint64_t expected) {
-    std::string text = read_file(path);
-    std::vector<std::string> lines;
+// A hex file's text and its lines (views into the text), every line checked
+// to be exactly `digits` hex digits.
+struct HexFile {
+    std::string text;
+    std::vector<std::string_view> lines;
+};
+
+bool is_hex_digit(char ch) {
+    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
+}
+
+HexFile hex_lines(const fs::path& path, uint32_t digits, uint64_t expected) {
+    HexFile f;
+    f.text = read_file(path);
+    f.lines.reserve(expected);
+    const std::string_view text(f.text);
     std::size_t pos = 0;
     while (pos < text.size()) {
         std::size_t nl = text.find('\n', pos);
-        std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
-        if (!line.empty() && line.back() == '\r') line.pop_back();  // tolerate CRLF
-        const std::size_t lineno = lines.size() + 1;
+        std::string_view line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);  // tolerate CRLF
+        const std::size_t lineno = f.lines.size() + 1;
         if (line.size() != digits)
             throw ImageError(fmt::format("{} line {}: '{}' has {} characters, expected {} hex digits", path.string(),
                                          lineno, line.substr(0, 40), line.size(), digits));
         for (char ch : line)
-            if (!std::isxdigit(static_cast<unsigned char>(ch)))
+            if (!is_hex_digit(ch))
                 throw ImageError(fmt::format("{} line {}: '{}' contains '{}', expected only hex digits 0-9a-f",
                                              path.string(), lineno, line.substr(0, 40), ch));
-        lines.push_back(std::move(line));
-        if (nl == std::string::npos) break;
+        f.lines.push_back(line);
+        if (nl == std::string_view::npos) break;
         pos = nl + 1;
     }
-    if (lines.size() != expected)
-        throw ImageError(fmt::format("{}: {} lines, expected {} (from manifest.json)", path.string(), lines.size(),
+    if (f.lines.size() != expected)
+        throw ImageError(fmt::format("{}: {} lines, expected {} (from manifest.json)", path.string(), f.lines.size(),
                                      expected));
-    return lines;
+    return f;
 }
 
 uint32_t nibble(char ch) {
@@ -334,7 +348,7 @@ uint32_t nibble(char ch) {
 }
 
 // A hex word of at most 64 bits (pointer, codebook value) that must fit `bits`.
-uint64_t hex_word(const std::string& line, uint32_t bits, const fs::path& path, std::size_t lineno,
+uint64_t hex_word(std::string_view line, uint32_t bits, const fs::path& path, std::size_t lineno,
                   const char* what) {
     uint64_t v = 0;
     for (char ch : line) v = (v << 4) | nibble(ch);
@@ -551,18 +565,27 @@ Image read_image_dir(const std::string& dir_in) {
         {
             const fs::path path = member_path(dir, c.str(files, fp, "spmat"), c, fp + ".spmat");
             const uint32_t digits = a.spmat_line_bits / 4;
-            auto lines = hex_lines(path, digits, (n_entries + epl - 1) / epl);
+            const HexFile hex = hex_lines(path, digits, (n_entries + epl - 1) / epl);
+            const auto& lines = hex.lines;
             pe.entries.resize(n_entries);
+            // A line as little-endian bytes (byte k = bits 8k .. 8k+7, the last two digits first).
+            const uint32_t line_bytes = a.spmat_line_bits / 8;
+            std::vector<uint8_t> bytes(line_bytes + 2, 0);
+            auto bit = [&](uint32_t pos) { return (bytes[pos >> 3] >> (pos & 7)) & 1u; };
             for (std::size_t li = 0; li < lines.size(); ++li) {
-                const std::string& s = lines[li];
-                auto bit = [&](uint32_t pos) { return (nibble(s[digits - 1 - pos / 4]) >> (pos % 4)) & 1u; };
+                const std::string_view s = lines[li];
+                for (uint32_t k = 0; k < line_bytes; ++k)
+                    bytes[k] = static_cast<uint8_t>(nibble(s[digits - 1 - 2 * k]) | (nibble(s[digits - 2 - 2 * k]) << 4));
                 for (uint32_t pos = epl * eb; pos < a.spmat_line_bits; ++pos)
                     if (bit(pos))
                         throw ImageError(fmt::format("{} line {}: bit {} is set but lies beyond the {} entries of a line",
                                                      path.string(), li + 1, pos, epl));
                 for (uint32_t k = 0; k < epl; ++k) {
-                    uint32_t e = 0;
-                    for (uint32_t b = 0; b < eb; ++b) e |= bit(k * eb + b) << b;
+                    // an entry of <= 16 bits spans at most 3 bytes
+                    const uint32_t at = k * eb;
+                    const uint32_t window = uint32_t(bytes[at >> 3]) | (uint32_t(bytes[(at >> 3) + 1]) << 8) |
+                                            (uint32_t(bytes[(at >> 3) + 2]) << 16);
+                    const uint32_t e = (window >> (at & 7)) & ((1u << eb) - 1);
                     const uint64_t addr = uint64_t(li) * epl + k;
                     if (addr < n_entries) pe.entries[addr] = static_cast<uint16_t>(e);
                     else if (e != 0)
@@ -577,14 +600,16 @@ Image read_image_dir(const std::string& dir_in) {
         for (int bank = 0; bank < 2; ++bank) {
             const char* key = bank ? "ptr_odd" : "ptr_even";
             const fs::path path = member_path(dir, c.str(files, fp, key), c, fp + "." + key);
-            auto lines = hex_lines(path, hex_digits(a.ptr_bits), bank ? n_ptr / 2 : (n_ptr + 1) / 2);
+            const HexFile hex = hex_lines(path, hex_digits(a.ptr_bits), bank ? n_ptr / 2 : (n_ptr + 1) / 2);
+            const auto& lines = hex.lines;
             for (std::size_t li = 0; li < lines.size(); ++li)
                 pe.pointers[2 * li + bank] = static_cast<uint32_t>(hex_word(lines[li], a.ptr_bits, path, li + 1, "pointer"));
         }
         // codebooks
         {
             const fs::path path = member_path(dir, c.str(files, fp, "codebook"), c, fp + ".codebook");
-            auto lines = hex_lines(path, hex_digits(cvb), n_slots * ncodes);
+            const HexFile hex = hex_lines(path, hex_digits(cvb), n_slots * ncodes);
+            const auto& lines = hex.lines;
             pe.codebooks.assign(n_slots, std::vector<int32_t>(ncodes, 0));
             for (std::size_t li = 0; li < lines.size(); ++li) {
                 uint64_t v = hex_word(lines[li], cvb, path, li + 1, "codebook value");
