@@ -502,7 +502,8 @@ def fig_sram_width(plt, rows, out_dir, titles, others):
     if energy:
         e_lo = sum(spmat_energy_pj(r) for r in rows if r["spmat_line_bits"] == lo_w)
         e_hi = sum(spmat_energy_pj(r) for r in rows if r["spmat_line_bits"] == hi_w)
-        ratio = f" and the read energy summed over the lines changes {e_hi / e_lo:.2f}x"
+        ratio = (f" and the read energy summed over the lines " +
+                 (f"falls {e_lo / e_hi:.1f}x" if e_hi < e_lo else f"rises {e_hi / e_lo:.1f}x"))
     others_text = "" if len(counts) == 1 else " (" + ", ".join(
         f"{w} bits for {n}" for w, n in sorted(counts.items()) if w != top_w) + ")"
     sentence = (f"From {lo_w}- to {hi_w}-bit lines the line reads fall {reads_lo / reads_hi:.1f}x on average "
@@ -642,14 +643,14 @@ def make_plots(rows, out_dir, titles=None, bars=True):
             continue
         if x not in vary:
             values = sorted({r.get(x) for r in ok}, key=str)
-            skipped.append((name, f"{x} does not vary in the CSV (every point has "
-                                  f"{', '.join(params.fmt_value(v) for v in values)})"))
+            skipped.append((name, f"{x} does not vary in the CSV: every point has "
+                                  f"{', '.join(params.fmt_value(v) for v in values)}"))
             continue
         others = [v for v in vary if v != x]
         made.append(handlers[name](plt, ok, out_dir, titles, others))
     if not bars and vary:
         for name in ("benchmarks_time_energy", "energy_breakdown"):
-            skipped.append((name, f"left out: a parameter varies ({', '.join(vary)})"))
+            skipped.append((name, f"per-benchmark figure, left out as {', '.join(vary)} varies"))
         return made, skipped
     sel, desc = fixed_configuration(ok, vary)
     made.append(fig_bars(plt, sel, out_dir, titles, desc))
