@@ -390,7 +390,7 @@ def fig_pe_scaling(plt, rows, out_dir, titles, others):
                   all(r.get(o) == v for o, v in zip(others, key[1:])))
         ref_lb[key] = r0["load_balance_efficiency"]
     facts = {"ref": ref, "top": top, "finals": [(k, s, e) for e, k, s in finals], "speedups": sp,
-             "missing": missing, "ref_lb": ref_lb}
+             "missing": missing, "ref_lb": ref_lb, "others": list(others)}
     if finals:
         worst, best = finals[0], finals[-1]
         near = [f for f in finals if f[0] >= 0.8]

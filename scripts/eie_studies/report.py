@@ -202,18 +202,27 @@ def compare_scaling(study, fig):
     sp = f["speedups"]
     if not sp:
         return []
+    others = f.get("others", [])
+    # Other parameters varying too: compare the lines at one value of them (the default when
+    # swept, else the smallest), as the per-benchmark figures do.
+    chosen = {}
+    table = params.by_name()
+    for o in others:
+        vals = sorted({r.get(o) for r in study.ok}, key=lambda x: (str(type(x)), x))
+        d = table[o].default if o in table else "uniform"
+        chosen[o] = d if d in vals else vals[0]
     eff = {}
     for key, pts in sp.items():
-        if len(key) > 1:
-            continue  # other parameters vary too: compare only a plain per-benchmark sweep
-        eff[key[0]] = {p: s / (p / ref) for p, s in pts}
+        if all(chosen[o] == v for o, v in zip(others, key[1:])):
+            eff[key[0]] = {p: s / (p / ref) for p, s in pts}
     if not eff:
         return []
+    at_text = (" (at " + ", ".join(f"{o}={_fmt(v)}" for o, v in chosen.items()) + ")") if chosen else ""
     at_top = {b: e[top] for b, e in eff.items() if top in e}
     below = sorted((b for b, v in at_top.items() if v < NEAR_LINEAR), key=lambda b: at_top[b])
     worst = min(at_top, key=at_top.get)
     ref_text = f"{ref} PE" + ("s" if ref > 1 else "")
-    ours = (f"at {top} PEs the speedup over {ref_text} is {_pct(min(at_top.values()))} to "
+    ours = (f"at {top} PEs{at_text} the speedup over {ref_text} is {_pct(min(at_top.values()))} to "
             f"{_pct(max(at_top.values()))} of linear; worst {study.title(worst)} ({_pct(at_top[worst])})")
     if below:
         ours += (f"; below {_pct(NEAR_LINEAR)} of linear: " +
@@ -227,7 +236,8 @@ def compare_scaling(study, fig):
         ours += f"; {who} stays above {_pct(NEAR_LINEAR)} up to {upto} PEs"
     over = {b: v for b, v in at_top.items() if v > 1.02}
     for b in over:
-        r0 = next(r for r in study.ok if r["benchmark"] == b and r["num_pes"] == ref)
+        r0 = next(r for r in study.ok if r["benchmark"] == b and r["num_pes"] == ref and
+                  all(r.get(o) == v for o, v in chosen.items()))
         ours += (f"; {study.title(b)} is above linear because its {ref_text} reference is itself "
                  f"{_pct(1 - r0['load_balance_efficiency'])} starved")
         packs = r0.get("ccu_packs")
