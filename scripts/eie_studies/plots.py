@@ -271,11 +271,12 @@ def _log10_axis(ax, values):
     vals = [v for v in values if v and v > 0]
     lo, hi = min(vals), max(vals)
     ticks = []
-    for e in range(int(math.floor(math.log10(lo))) - 1, int(math.ceil(math.log10(hi))) + 1):
-        for m in (1, 2, 5):
-            t = m * 10.0 ** e
-            if lo / 1.25 <= t <= hi * 1.25:
-                ticks.append(t)
+    # 1-2-5 per decade; denser when the data spans less than a few of those steps.
+    for mults in ((1, 2, 5), (1, 1.5, 2, 3, 4, 5, 6, 8), (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 9)):
+        ticks = [m * 10.0 ** e for e in range(int(math.floor(math.log10(lo))) - 1, int(math.ceil(math.log10(hi))) + 1)
+                 for m in mults if lo / 1.25 <= m * 10.0 ** e <= hi * 1.25]
+        if len(ticks) >= 4:
+            break
     if len(ticks) < 2:
         ticks = [lo, hi]
     ax.yaxis.set_major_locator(FixedLocator(ticks))
@@ -568,9 +569,14 @@ def fig_bars(plt, rows, out_dir, titles, config_desc):
     return _finish(plt, fig, out_dir, "benchmarks_time_energy", title, sentence + ".", {"config": config_desc})
 
 
-# Twelve clearly different colours for the twelve energy components, largest component first.
-COMPONENT_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-                    "#bcbd22", "#17becf", "#393b79", "#e7ba52"]
+# One colour per energy component, the same in every figure; the components that are usually
+# largest get the most distinct colours.
+COMPONENT_COLORS = {
+    "spmat_sram": "#1f77b4", "pointer_sram": "#ff7f0e", "clock": "#2ca02c", "dst_regfile": "#d62728",
+    "arith_mult": "#9467bd", "codebook": "#8c564b", "act_queue": "#e377c2", "arith_add": "#7f7f7f",
+    "act_sram": "#bcbd22", "lnzd": "#17becf", "src_regfile": "#393b79", "leakage": "#e7ba52",
+}
+SPARE_COLORS = ["#843c39", "#637939", "#7b4173", "#3182bd"]
 
 
 def fig_breakdown(plt, rows, out_dir, titles, config_desc):
@@ -591,7 +597,8 @@ def fig_breakdown(plt, rows, out_dir, titles, config_desc):
             for r, tot in zip(rows, row_total):
                 v = r.get(COMPONENT_PREFIX + c) or 0
                 vals.append((100 * v / tot if tot else 0) if share else v / div)
-            ax.bar(xs, vals, bottom=bottom, color=COMPONENT_COLORS[i % len(COMPONENT_COLORS)], width=0.7,
+            color = COMPONENT_COLORS.get(c, SPARE_COLORS[i % len(SPARE_COLORS)])
+            ax.bar(xs, vals, bottom=bottom, color=color, width=0.7,
                    edgecolor="white", linewidth=0.4, label=COMPONENT_LABELS.get(c, c))
             bottom = [b + v for b, v in zip(bottom, vals)]
         _bench_axis(ax, names)
