@@ -503,7 +503,7 @@ def fig_sram_width(plt, rows, out_dir, titles, others):
     if energy:
         e_lo = sum(spmat_energy_pj(r) for r in rows if r["spmat_line_bits"] == lo_w)
         e_hi = sum(spmat_energy_pj(r) for r in rows if r["spmat_line_bits"] == hi_w)
-        ratio = (f" and the read energy summed over the lines " +
+        ratio = (" and the read energy summed over the lines " +
                  (f"falls {e_lo / e_hi:.1f}x" if e_hi < e_lo else f"rises {e_hi / e_lo:.1f}x"))
     others_text = "" if len(counts) == 1 else " (" + ", ".join(
         f"{w} bits for {n}" for w, n in sorted(counts.items()) if w != top_w) + ")"

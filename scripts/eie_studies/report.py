@@ -126,9 +126,11 @@ def bench_table(study):
         if r["benchmark"] in seen:
             continue
         seen.append(r["benchmark"])
-        spec = study.specs.get(r["benchmark"], {})
-        arch = spec.get("arch") or {}
-        over = ", ".join(f"{k}={_fmt(v)}" for k, v in arch.items()) or "none"
+        spec = study.specs.get(r["benchmark"])
+        if spec is None:
+            over = "unknown (no sweep.json)"
+        else:
+            over = ", ".join(f"{k}={_fmt(v)}" for k, v in (spec.get("arch") or {}).items()) or "none"
         lines.append(f"| {study.title(r['benchmark'])} | {r['in_len']} x {r['out_len']} | "
                      f"{100 * r['weight_density']:.1f}% | {100 * r['act_density']:.1f}% | {r['activation']} | "
                      f"{r['placement']} | {r['seed']} | {over} |")
