@@ -5,18 +5,7 @@
 # and why; only the per-benchmark figures made), unknown studies and directories without results
 # for scripts/report (exit 2, nothing written).
 # Usage: plot_errors.sh BUILD_DIR SOURCE_DIR
-set -u
-build=$1
-src=$2
-export EIE_BUILD_DIR=$build
-py=/usr/bin/python3
-for x in eie-compress eie-sim; do
-  [ -x "$build/$x" ] || { echo "FAIL: $build/$x not built"; exit 1; }
-done
-t=$(mktemp -d)
-trap '[ -n "${KEEP:-}" ] || rm -rf "$t"' EXIT; [ -n "${KEEP:-}" ] && echo "keeping $t"
-fail=0
-check() { if eval "$2"; then echo "ok: $1"; else echo "FAIL: $1"; fail=1; fi; }
+. "$(dirname "$0")/studies_common.bash" "$@"
 # expect NAME CODE TEXT CMD...: CMD exits CODE and its stderr contains TEXT.
 expect() {
   local name=$1 code=$2 text=$3; shift 3

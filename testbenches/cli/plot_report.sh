@@ -5,18 +5,7 @@
 # the benchmarks and a comparison with the paper; a rerun reuses every point and replaces the old
 # figures; no temporary file is left.
 # Usage: plot_report.sh BUILD_DIR SOURCE_DIR
-set -u
-build=$1
-src=$2
-export EIE_BUILD_DIR=$build
-py=/usr/bin/python3
-for x in eie-compress eie-sim; do
-  [ -x "$build/$x" ] || { echo "FAIL: $build/$x not built"; exit 1; }
-done
-t=$(mktemp -d)
-trap '[ -n "${KEEP:-}" ] || rm -rf "$t"' EXIT; [ -n "${KEEP:-}" ] && echo "keeping $t"
-fail=0
-check() { if eval "$2"; then echo "ok: $1"; else echo "FAIL: $1"; fail=1; fi; }
+. "$(dirname "$0")/studies_common.bash" "$@"
 
 benches='[{"name":"t1","title":"Tiny-1","in_len":256,"out_len":256,"weight_density":0.1,"act_density":0.4,"seed":1},
            {"name":"t2","in_len":192,"out_len":320,"weight_density":0.05,"act_density":0.6,"seed":2}]'

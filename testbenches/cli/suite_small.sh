@@ -4,18 +4,7 @@
 # rows; images are cached (a timing change reuses the image, a layout change makes a new one, a
 # repeated configuration reuses the simulation); a bad --set exits 2 and creates nothing.
 # Usage: suite_small.sh BUILD_DIR SOURCE_DIR
-set -u
-build=$1
-src=$2
-export EIE_BUILD_DIR=$build
-py=/usr/bin/python3
-for t in eie-compress eie-sim; do
-  [ -x "$build/$t" ] || { echo "FAIL: $build/$t not built"; exit 1; }
-done
-t=$(mktemp -d)
-trap 'rm -rf "$t"' EXIT
-fail=0
-check() { if eval "$2"; then echo "ok: $1"; else echo "FAIL: $1"; fail=1; fi; }
+. "$(dirname "$0")/studies_common.bash" "$@"
 
 cat > "$t/mini.json" <<'EOF'
 {"name": "mini", "title": "Mini", "in_len": 200, "out_len": 150, "weight_density": 0.1, "act_density": 0.3, "seed": 5}

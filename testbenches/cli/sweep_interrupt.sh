@@ -6,18 +6,7 @@
 # (their files untouched) and computes only the others; the last run finishes the sweep and its
 # CSV has one row per point, all bit-exact.
 # Usage: sweep_interrupt.sh BUILD_DIR SOURCE_DIR
-set -u
-build=$1
-src=$2
-export EIE_BUILD_DIR=$build
-py=/usr/bin/python3
-for t in eie-compress eie-sim; do
-  [ -x "$build/$t" ] || { echo "FAIL: $build/$t not built"; exit 1; }
-done
-t=$(mktemp -d)
-trap '[ -n "${KEEP:-}" ] || rm -rf "$t"' EXIT; [ -n "${KEEP:-}" ] && echo "keeping $t"
-fail=0
-check() { if eval "$2"; then echo "ok: $1"; else echo "FAIL: $1"; fail=1; fi; }
+. "$(dirname "$0")/studies_common.bash" "$@"
 
 # 16 points of about 0.15 s each (one PE, a dense-input layer): about 1.2 s of work on two jobs,
 # so the run is certainly still going when the second point file appears.

@@ -6,18 +6,7 @@
 # against a time stamp) and writes the same CSV; a deleted point is recomputed alone. (The figures
 # made from the CSV are tested with scripts/plot by its own tests.)
 # Usage: sweep_small.sh BUILD_DIR SOURCE_DIR
-set -u
-build=$1
-src=$2
-export EIE_BUILD_DIR=$build
-py=/usr/bin/python3
-for t in eie-compress eie-sim; do
-  [ -x "$build/$t" ] || { echo "FAIL: $build/$t not built"; exit 1; }
-done
-t=$(mktemp -d)
-trap '[ -n "${KEEP:-}" ] || rm -rf "$t"' EXIT; [ -n "${KEEP:-}" ] && echo "keeping $t"
-fail=0
-check() { if eval "$2"; then echo "ok: $1"; else echo "FAIL: $1"; fail=1; fi; }
+. "$(dirname "$0")/studies_common.bash" "$@"
 
 cat > "$t/small.json" <<'EOF'
 {"name": "small", "title": "Small", "in_len": 96, "out_len": 80, "weight_density": 0.2,
