@@ -58,6 +58,20 @@ inline QuantLayer random_layer(const LayerShape& s, const ArchConfig& arch, Rng&
     return q;
 }
 
+// An empty hand-made layer (formats 8/10/8, codebook value c = step * c):
+// the caller adds the non-zeros it needs for its scenario.
+inline QuantLayer hand_layer(const char* name, uint32_t in_len, uint32_t out_len, int32_t step) {
+    QuantLayer q;
+    q.name = name;
+    q.in_len = in_len;
+    q.out_len = out_len;
+    q.fmt = {8, 10, 8};
+    q.codebook.assign(16, 0);
+    q.codebook_float.assign(16, 0.0);
+    for (int c = 1; c < 16; ++c) q.codebook[c] = step * c, q.codebook_float[c] = step * c / 1024.0;
+    return q;
+}
+
 inline std::vector<int32_t> random_input(uint32_t n, double density, Rng& rng, int32_t max_value = 700) {
     std::vector<int32_t> a(n, 0);
     for (auto& v : a)

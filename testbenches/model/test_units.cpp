@@ -216,14 +216,7 @@ TEST_CASE("layer end waits for a PE still draining its pipeline", "[unit][end]")
     arch.num_pes = 4;
     arch.queue_depth = 64;
     // Only rows owned by PE 0 (rows 0, 4, 8, ...) have weights, in every column.
-    QuantLayer q;
-    q.name = "skew";
-    q.in_len = 8;
-    q.out_len = 16;
-    q.fmt = {8, 10, 8};
-    q.codebook.assign(16, 0);
-    q.codebook_float.assign(16, 0.0);
-    for (int c = 1; c < 16; ++c) q.codebook[c] = 100 * c, q.codebook_float[c] = 100.0 * c / 1024;
+    QuantLayer q = test::hand_layer("skew", 8, 16, 100);
     for (uint32_t c = 0; c < 8; ++c)
         for (uint32_t r = 0; r < 16; r += 4) q.nonzeros.push_back({r, c, 1 + (r + c) % 15});
     Image img = encode_layers({q}, arch);
@@ -258,14 +251,7 @@ TEST_CASE("an entry run crossing an SRAM line reads the next line once", "[unit]
     ArchConfig arch;
     arch.num_pes = 1;
     arch.queue_depth = 16;
-    QuantLayer q;
-    q.name = "lines";
-    q.in_len = 2;
-    q.out_len = 12;
-    q.fmt = {8, 10, 8};
-    q.codebook.assign(16, 0);
-    q.codebook_float.assign(16, 0.0);
-    for (int c = 1; c < 16; ++c) q.codebook[c] = 37 * c, q.codebook_float[c] = 37.0 * c / 1024;
+    QuantLayer q = test::hand_layer("lines", 2, 12, 37);
     for (uint32_t c = 0; c < 2; ++c)
         for (uint32_t r = 0; r < 12; ++r) q.nonzeros.push_back({r, c, 1 + r % 15});
     // 24 entries over lines of 8: column 0 = entries 0..11 (lines 0,1), column 1 = 12..23 (lines 1,2)
