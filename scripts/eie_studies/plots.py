@@ -299,21 +299,28 @@ def _percent_ylim(ax, values_pct):
     ax.set_ylim(max(0.0, math.floor((lo - 5) / 10) * 10), 102)
 
 
-def fig_queue_depth(plt, rows, out_dir, titles, others):
-    groups = series(rows, "queue_depth", others)
+def _percent_lines(plt, rows, others, titles, x, y, xlabel, ylabel, title):
+    """One line per benchmark of 100 * y against x on a log2 axis; returns (fig, x values, lines)."""
+    groups = series(rows, x, others)
     style = Styles(rows)
     fig, ax = plt.subplots(figsize=(7.0, 4.2))
     for key, rs in groups.items():
-        ax.plot([r["queue_depth"] for r in rs], [100 * r["load_balance_efficiency"] for r in rs],
-                label=_label(key, others, titles), **style(key))
-    depths = sorted({r["queue_depth"] for r in rows})
-    _log2_axis(ax, depths)
-    _percent_ylim(ax, [100 * r["load_balance_efficiency"] for r in rows])
-    ax.set_xlabel("activation queue depth (entries per PE)")
-    ax.set_ylabel("load-balance efficiency (% of cycles not starved)")
-    title = "Load-balance efficiency vs activation queue depth"
+        ax.plot([r[x] for r in rs], [100 * r[y] for r in rs], label=_label(key, others, titles), **style(key))
+    xs = sorted({r[x] for r in rows})
+    _log2_axis(ax, xs)
+    _percent_ylim(ax, [100 * r[y] for r in rows])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.set_title(title)
     _legend_right(ax, len(groups))
+    return fig, xs, groups
+
+
+def fig_queue_depth(plt, rows, out_dir, titles, others):
+    title = "Load-balance efficiency vs activation queue depth"
+    fig, depths, groups = _percent_lines(plt, rows, others, titles, "queue_depth", "load_balance_efficiency",
+                                 "activation queue depth (entries per PE)",
+                                 "load-balance efficiency (% of cycles not starved)", title)
     lo, hi = depths[0], depths[-1]
     knee = PAPER_QUEUE_KNEE if PAPER_QUEUE_KNEE in depths[1:-1] else depths[len(depths) // 2]
     at = {d: mean_at(rows, "queue_depth", d, "load_balance_efficiency") for d in depths}
@@ -412,20 +419,9 @@ def fig_pe_scaling(plt, rows, out_dir, titles, others):
 
 
 def fig_real_work(plt, rows, out_dir, titles, others):
-    groups = series(rows, "num_pes", others)
-    style = Styles(rows)
-    fig, ax = plt.subplots(figsize=(7.0, 4.2))
-    for key, rs in groups.items():
-        ax.plot([r["num_pes"] for r in rs], [100 * r["real_work_ratio"] for r in rs],
-                label=_label(key, others, titles), **style(key))
-    pes = sorted({r["num_pes"] for r in rows})
-    _log2_axis(ax, pes)
-    _percent_ylim(ax, [100 * r["real_work_ratio"] for r in rows])
-    ax.set_xlabel("number of PEs")
-    ax.set_ylabel("real work / total work (% of issued entries)")
     title = "Real work / total work (non-padding / all issued entries) vs PEs"
-    ax.set_title(title)
-    _legend_right(ax, len(groups))
+    fig, pes, _ = _percent_lines(plt, rows, others, titles, "num_pes", "real_work_ratio", "number of PEs",
+                              "real work / total work (% of issued entries)", title)
     a, b = pes[0], pes[-1]
     mean = {p: mean_at(rows, "num_pes", p, "real_work_ratio") for p in pes}
     flat_to = a
