@@ -45,14 +45,8 @@ std::vector<std::string> split(const std::string& s, char sep) {
 }
 
 double parse_double(const std::string& text, const std::string& option) {
-    std::size_t used = 0;
     double v = 0;
-    try {
-        v = std::stod(text, &used);
-    } catch (const std::exception&) {
-        used = 0;
-    }
-    if (text.empty() || used != text.size() || !std::isfinite(v))
+    if (!parse_whole_number(text, v) || !std::isfinite(v))
         throw UsageError(fmt::format("{}: '{}' is not a finite number", option, text));
     return v;
 }

@@ -53,6 +53,16 @@ const char* to_string(ParamClass c) {
     return "?";
 }
 
+bool parse_whole_number(const std::string& text, double& out) {
+    std::size_t used = 0;
+    try {
+        out = std::stod(text, &used);
+    } catch (const std::exception&) {
+        return false;
+    }
+    return !text.empty() && used == text.size();
+}
+
 std::vector<ParamSpec> param_specs() {
     std::vector<ParamSpec> out;
     ArchConfig c;
@@ -172,14 +182,8 @@ void apply_override(ArchConfig& c, const std::string& assignment, const std::str
             else if (raw == "false" || raw == "0") field = false;
             else throw ConfigError(fmt::format("{}: {} = {} must be true or false", source, name, raw));
         } else {
-            std::size_t used = 0;
             double v = 0;
-            try {
-                v = std::stod(raw, &used);
-            } catch (const std::exception&) {
-                used = 0;
-            }
-            if (used != raw.size() || raw.empty())
+            if (!parse_whole_number(raw, v))
                 throw ConfigError(fmt::format("{}: {} = '{}' is not a number (allowed: {})", source, name, raw,
                                               allowed_text(s, false)));
             store_checked<T>(s, field, v, source, raw);

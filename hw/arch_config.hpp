@@ -106,6 +106,10 @@ void for_each_param(Config& c, F&& f) {
 }
 
 std::vector<ParamSpec> param_specs();
+
+// True when the whole of `text` is a number (std::stod syntax, so "inf" and
+// "nan" parse too: callers decide about finiteness); the value goes to `out`.
+bool parse_whole_number(const std::string& text, double& out);
 const char* to_string(ParamClass c);
 
 nlohmann::json to_json(const ArchConfig& c);

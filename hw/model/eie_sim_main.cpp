@@ -73,14 +73,8 @@ uint64_t parse_uint(const std::string& text, const std::string& option) {
 }
 
 double parse_probability(const std::string& text, const std::string& option) {
-    std::size_t used = 0;
     double v = 0;
-    try {
-        v = std::stod(text, &used);
-    } catch (const std::exception&) {
-        used = 0;
-    }
-    if (text.empty() || used != text.size() || !std::isfinite(v) || v < 0 || v >= 1)
+    if (!parse_whole_number(text, v) || !std::isfinite(v) || v < 0 || v >= 1)
         throw UsageError(fmt::format("{}: '{}' is not a probability (allowed: 0 <= P < 1)", option, text));
     return v;
 }
