@@ -21,6 +21,7 @@
 #include "compress/image_io.hpp"
 #include "compress/npy.hpp"
 #include "compress/synthetic.hpp"
+#include "hw/version.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -233,7 +234,7 @@ int run(int argc, char** argv) {
     po::options_description archo("Architecture");
     archo.add_options()
         ("config", po::value<std::string>(), "architecture JSON (or a manifest / statistics file with an \"arch\" object)")
-        ("set", po::value<std::vector<std::string>>()->composing(), "name=value, repeatable (see docs/compression.md)")
+        ("set", po::value<std::vector<std::string>>()->composing(), "name=value, repeatable (docs/configuration.md)")
         ("pes", po::value<std::string>(), "shortcut for --set num_pes=N")
         ("weight-bits", po::value<std::string>(), "shortcut for --set weight_bits=B")
         ("index-bits", po::value<std::string>(), "shortcut for --set index_bits=B");
@@ -242,7 +243,8 @@ int run(int argc, char** argv) {
         ("output,o", po::value<std::string>(), "image directory to write (required)")
         ("json", po::value<std::string>(), "also write the report as JSON to FILE")
         ("quiet,q", "do not print the report")
-        ("help,h", "show this help");
+        ("help,h", "show this help")
+        ("version", "print the version and exit");
     po::options_description hidden;
     hidden.add_options()("synthetic-bias", "");
     po::options_description visible("eie-compress: compress fully-connected layers into an EIE image directory");
@@ -259,7 +261,12 @@ int run(int argc, char** argv) {
         throw UsageError(fmt::format("{} (see --help)", e.what()));
     }
     if (vm.count("help")) {
-        std::cout << visible << "\nExit codes: 0 ok, 2 bad input or usage, 3 a layer does not fit the memories.\n";
+        std::cout << visible << "\nExit codes: 0 ok, 2 bad input or usage, 3 a layer does not fit the memories, "
+                                "1 internal error.\n";
+        return 0;
+    }
+    if (vm.count("version")) {
+        std::cout << "eie-compress " << kEieVersion << "\n";
         return 0;
     }
     auto opt = [&](const char* name) { return vm.count(name) ? vm[name].as<std::string>() : std::string(); };

@@ -24,7 +24,9 @@
 #include "compress/encode.hpp"
 #include "compress/image_io.hpp"
 #include "hw/arch_config.hpp"
+#include "hw/version.hpp"
 #include "hw/model/eie.hpp"
+#include "hw/model/quiet_systemc.hpp"
 #include "hw/model/energy_model.hpp"
 #include "hw/model/sim_report.hpp"
 #include "hw/model/simulator.hpp"
@@ -35,17 +37,6 @@ namespace fs = std::filesystem;
 using namespace eie;
 
 namespace {
-
-// SystemC prints its copyright banner unless SYSTEMC_DISABLE_COPYRIGHT_MESSAGE
-// is set when the kernel starts. The library owns main() and prints the
-// banner from sc_elab_and_sim() *before* sc_main() runs (measured with
-// SystemC 2.3.4), so neither a setenv() in sc_main nor a re-exec from
-// sc_main would stop the first banner. A namespace-scope initialiser of the
-// executable runs before the library's main(), which is early enough. An
-// explicit setting by the user (e.g. =0) is kept.
-struct QuietSystemC {
-    QuietSystemC() { setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0); }
-} quiet_systemc;
 
 struct UsageError : std::runtime_error {
     using std::runtime_error::runtime_error;
@@ -130,7 +121,8 @@ int run(int argc, char** argv) {
         ("vcd-to", po::value<std::string>()->value_name("C"), "last computing cycle in the VCD (default: the end)")
         ("energy-table", po::value<std::string>()->value_name("FILE"), "per-event energies JSON (default: traces/energy/default-45nm.json, built in)")
         ("quiet,q", "do not print the summary (errors and a mismatch still go to stderr)")
-        ("help,h", "show this help");
+        ("help,h", "show this help")
+        ("version", "print the version and exit");
     po::options_description testo("Testing");
     testo.add_options()
         ("stall", po::value<std::string>()->value_name("P"), "random bubble probability in every PE front end and the broadcast, 0 <= P < 1")
@@ -153,6 +145,10 @@ int run(int argc, char** argv) {
     }
     if (vm.count("help")) {
         usage(std::cout, visible);
+        return kExitExact;
+    }
+    if (vm.count("version")) {
+        std::cout << "eie-sim " << kEieVersion << "\n";
         return kExitExact;
     }
     auto has = [&](const char* k) { return vm.count(k) > 0; };

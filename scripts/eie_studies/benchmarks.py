@@ -13,7 +13,7 @@ from . import params
 from .common import ROOT, StudyError, load_json
 
 BENCH_DIR = os.path.join(ROOT, "traces", "benchmarks")
-# The paper's order (shared doc section 6); "all" means these.
+# The paper's order (EIE Table III, docs/reference.md); "all" means these.
 SUITE = ["alex6", "alex7", "alex8", "vgg6", "vgg7", "vgg8", "ntwe", "ntwd", "ntlstm"]
 PLACEMENTS = ("uniform", "skewed")
 ACTIVATIONS = ("relu", "identity")

@@ -33,8 +33,8 @@ COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e3
 MARKERS = ["o", "s", "D", "^", "v", "P", "X", "h", "*", "<", ">", "p"]
 # Lines of one benchmark that differ in another varying parameter differ in line style.
 LINESTYLES = ["-", "--", ":", "-."]
-PAPER_QUEUE_KNEE = 8        # shared doc section 5: little gain beyond depth 8
-PAPER_BEST_WIDTH = 64       # shared doc section 5: 64-bit lines minimise sparse-matrix read energy
+PAPER_QUEUE_KNEE = 8        # EIE Figure 8 (docs/reference.md): little gain beyond depth 8
+PAPER_BEST_WIDTH = 64       # EIE Figure 9 (docs/reference.md): 64-bit lines minimise read energy
 
 # (figure name, the parameter it needs to vary or None, what it shows)
 FIGURES = [
