@@ -213,6 +213,7 @@ int run(int argc, char** argv) {
         ("bias", po::value<std::string>(), "with --weights: bias vector B.npy, shape (out_len,); alone (no file): give "
                                            "the synthetic layer a bias")
         ("placement", po::value<std::string>(), "synthetic non-zero placement: uniform | skewed")
+        ("name", po::value<std::string>(), "--synthetic: the layer's name in the image and in messages (default: synthetic)")
         ("seed", po::value<std::string>()->default_value("1"), "seed of the synthetic data, the random input and random k-means init")
         ("weight-density", po::value<std::string>()->default_value("0.1"), "--synthetic: weight density")
         ("act-density", po::value<std::string>()->default_value("0.35"), "density of the synthetic or random input")
@@ -288,6 +289,7 @@ int run(int argc, char** argv) {
     if (has("synthetic-bias") && !(has("preset") || has("synthetic")))
         throw UsageError("--bias without a file: only synthetic layers (--preset, --synthetic) take --bias alone; "
                          "give --bias B.npy with --weights");
+    if (has("name") && !has("synthetic")) throw UsageError("--name goes with --synthetic");
     if (has("placement") && !(has("preset") || has("synthetic")))
         throw UsageError("--placement goes with --preset or --synthetic");
 
@@ -326,6 +328,10 @@ int run(int argc, char** argv) {
                 throw UsageError(fmt::format("--weight-density: {} is out of range (allowed: 0 .. 1)", spec.weight_density));
             spec.act_density = act_density;
             source = fmt::format("synthetic {}x{}", spec.in_len, spec.out_len);
+            if (has("name")) {
+                if (opt("name").empty()) throw UsageError("--name: the layer name must not be empty");
+                spec.name = opt("name");
+            }
         }
         if (has("seed")) spec.seed = seed;
         if (has("synthetic-bias")) spec.bias = true;

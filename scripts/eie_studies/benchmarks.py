@@ -160,7 +160,7 @@ def resolve_list(value, where, base_dir):
 
 def compress_args(spec, placement=None):
     """The eie-compress arguments that build the layer of a spec (the architecture comes apart)."""
-    args = ["--synthetic", f"{spec['in_len']},{spec['out_len']}",
+    args = ["--synthetic", f"{spec['in_len']},{spec['out_len']}", "--name", spec["name"],
             "--weight-density", repr(spec["weight_density"]), "--act-density", repr(spec["act_density"]),
             "--seed", str(spec["seed"]), "--placement", placement or spec["placement"],
             "--activation", spec["activation"]]
