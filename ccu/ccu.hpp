@@ -44,6 +44,8 @@ public:
         uint32_t index;       // its column index
         int32_t value;        // its activation value
         bool stall;           // back-pressure stall
+        uint32_t stall_pe;    // with stall: the lowest-numbered PE whose full queue held the broadcast
+        uint32_t stall_pes;   // with stall: how many PEs' queues were full
         bool filling;         // LNZD fill latency
     };
     View view() const {
