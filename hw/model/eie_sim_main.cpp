@@ -314,6 +314,13 @@ int run(int argc, char** argv) {
         }
         info.vcd = SimRunInfo::Vcd{vcd_path,      vcd->pes(),    vcd->from(), vcd->to(), vcd->cycles_dumped(),
                                    vcd->signals(), vcd->bytes_written()};
+        // A window past the end is not an error (the run's length is known only now), but the VCD
+        // then holds the header alone: say so rather than leave an empty waveform to puzzle over.
+        const uint64_t total = result.stats.compute_cycles();
+        if (vo.from >= total)
+            std::cerr << fmt::format("eie-sim: warning: --vcd-from {} is past the end of the run (cycles 0 .. {}): "
+                                     "{} holds no cycle; choose --vcd-from below {}\n",
+                                     vo.from, total - 1, vcd_path, total);
     }
     info.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
