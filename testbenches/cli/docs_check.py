@@ -65,7 +65,7 @@ def prose(path):
 
 pages = [os.path.join(src, "README.md")] + sorted(glob.glob(os.path.join(src, "docs", "*.md")))
 top_dirs = {d for d in os.listdir(src) if os.path.isdir(os.path.join(src, d)) and not d.startswith(".")}
-top_dirs.discard("build")
+top_dirs -= {"build", "out"}  # generated, git-ignored: docs name their files as examples
 
 # 1. links
 n_links = 0
