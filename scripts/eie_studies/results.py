@@ -17,6 +17,9 @@ SPEC = ["in_len", "out_len", "weight_density", "act_density", "seed", "activatio
 PREFERRED = ["cycles", "time_us", "gops", "load_balance_efficiency", "useful_work", "real_work_ratio",
              "padding_share", "closed_form_cycles", "useful_macs", "batches", "energy_uj", "power_mw"]
 SKIP_KEYS = {"per_pe", "name", "arch", "layers", "pes", "command_line", "num_pes", "clock_mhz"}
+# The parameters grow_memories may enlarge (compress/encode.cpp): for each, a "simulated_" column holds
+# the value eie-sim actually ran with (its statistics' "arch"), next to the requested one.
+GROWN = ["spmat_sram_bytes", "ptr_sram_bytes", "ptr_bits", "act_sram_entries", "codebook_slots"]
 RATIO_KEYS = {"load_balance_efficiency", "useful_work", "real_work_ratio", "padding_share", "gops"}
 
 
@@ -73,6 +76,9 @@ def summary(rec):
     stats = rec.get("stats")
     if stats:
         row["bit_exact"] = stats.get("bit_exact")
+        arch = stats.get("arch") if isinstance(stats.get("arch"), dict) else {}
+        for k in GROWN:
+            row["simulated_" + k] = arch.get(k)
         row["reencoded"] = stats.get("reencoded", row["reencoded"])
         if "totals" in stats:
             row.update(flatten(stats["totals"]))
@@ -116,7 +122,7 @@ def columns(rows):
             if k not in present:
                 present.add(k)
                 seen.append(k)
-    fixed = LEAD + params.names() + SPEC
+    fixed = LEAD + params.names() + ["simulated_" + k for k in GROWN] + SPEC
     stats_cols = [k for k in PREFERRED if k in present]
     stats_cols += [k for k in seen if k not in fixed and k not in stats_cols and k != "tool_wall_seconds"]
     cols = [c for c in fixed if c in present or c in LEAD] + stats_cols
@@ -166,7 +172,7 @@ def _number_column(name):
     if name in table:
         return not table[name].is_bool
     return (name in SPEC or name in PREFERRED or name == "tool_wall_seconds"
-            or name.startswith(("total_", "ccu_", "energy_", "io_", "area_")))
+            or name.startswith(("total_", "ccu_", "energy_", "io_", "area_", "simulated_")))
 
 
 def read_csv(path):
