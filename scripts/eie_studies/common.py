@@ -118,3 +118,8 @@ def run_main(main):
         print(f"\n{prog}: interrupted; finished points are kept, no partial file is left", file=sys.stderr)
         sys.stderr.flush()
         sys.exit(130)
+    except BrokenPipeError:
+        # The reader of stdout went away (scripts/plot ... | head): not an error of the run.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)

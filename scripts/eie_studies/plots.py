@@ -364,30 +364,73 @@ def _percent_ylim(ax, values_pct):
 
 
 def _percent_lines(plt, rows, others, titles, x, y, xlabel, ylabel, title):
-    """One line per benchmark of 100 * y against x on a log2 axis; returns (fig, x values, lines)."""
+    """100 * y against x on a log2 axis. One benchmark parameter at a time: one panel, a line per
+    benchmark. When another parameter varies too (others), small multiples: a panel per benchmark,
+    a line per value of the others, so lines of different benchmarks never lie on top of each other.
+    Returns (fig, the panels, the panel whose lines the legend lists, x values, lines)."""
     groups = series(rows, x, others)
+    xs = sorted({r[x] for r in rows})
+    benches = bench_order(rows)
+    if others and len(benches) > 1:
+        ncols = min(3, len(benches))
+        nrows = -(-len(benches) // ncols)
+        fig, grid = plt.subplots(nrows, ncols, figsize=(3.4 * ncols + 2.4, 2.7 * nrows + 0.9), sharex=True,
+                                 sharey=True, squeeze=False)
+        panels = [a for row in grid for a in row]
+        combos = sorted({k[1:] for k in groups}, key=lambda c: tuple(value_key(v) for v in c))
+        for b, ax in zip(benches, panels):
+            for j, combo in enumerate(combos):
+                rs = groups.get((b,) + combo)
+                if rs:
+                    ax.plot([r[x] for r in rs], [100 * r[y] for r in rs], color=COLORS[j % len(COLORS)],
+                            marker=MARKERS[j % len(MARKERS)], linestyle=LINESTYLES[j % len(LINESTYLES)],
+                            markersize=4.5, label=", ".join(f"{o}={params.fmt_value(v)}" for o, v in zip(others, combo)))
+            ax.set_title(_name(titles, b), fontsize=10)
+        for ax in panels[len(benches):]:
+            ax.set_visible(False)
+        panels = panels[:len(benches)]
+        for ax in panels:
+            _log2_axis(ax, xs)
+        _percent_ylim(panels[0], [100 * r[y] for r in rows])
+        fig.supxlabel(xlabel, fontsize=10)
+        fig.supylabel(ylabel, fontsize=10)
+        fig.suptitle(_titled(title, rows, x), fontsize=11)
+        legend_panel = max(panels, key=lambda a: len(a.get_lines()))
+        return fig, panels, legend_panel, xs, groups
     style = Styles(rows)
     fig, ax = plt.subplots(figsize=(7.0, 4.2))
     for key, rs in groups.items():
         ax.plot([r[x] for r in rs], [100 * r[y] for r in rs], label=_label(key, others, titles), **style(key))
-    xs = sorted({r[x] for r in rows})
     _log2_axis(ax, xs)
     _percent_ylim(ax, [100 * r[y] for r in rows])
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(_titled(title, rows, x))
-    return fig, ax, xs, groups
+    return fig, [ax], ax, xs, groups
+
+
+def _legend_outside(fig, panels, legend_panel):
+    """The legend right of the figure: the lines of the fullest panel (every panel has the same
+    line styles), plus the reference lines."""
+    handles, labels = legend_panel.get_legend_handles_labels()
+    if len(panels) == 1:
+        _legend_right(legend_panel, len(handles), handles, labels)
+    else:
+        fig.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
 
 
 def fig_queue_depth(plt, rows, out_dir, titles, others):
     title = "Load-balance efficiency vs activation queue depth"
-    fig, ax, depths, groups = _percent_lines(plt, rows, others, titles, "queue_depth", "load_balance_efficiency",
-                                             "activation queue depth (entries per PE)",
-                                             "load-balance efficiency (% of cycles not starved)", title)
+    fig, panels, legend_panel, depths, groups = _percent_lines(
+        plt, rows, others, titles, "queue_depth", "load_balance_efficiency", "activation queue depth (entries per PE)",
+        "load-balance efficiency (% of cycles not starved)", title)
     if depths[0] <= PAPER_QUEUE_KNEE <= depths[-1]:
-        ax.axvline(PAPER_QUEUE_KNEE, color="0.35", linestyle=":", linewidth=1.0, zorder=1,
-                   label=f"paper's choice (depth {PAPER_QUEUE_KNEE})")
-    _legend_right(ax, len(groups) + 1)
+        for ax in panels:
+            ax.axvline(PAPER_QUEUE_KNEE, color="0.35", linestyle=":", linewidth=1.0, zorder=1,
+                       label=f"paper's choice (depth {PAPER_QUEUE_KNEE})" if ax is legend_panel else None)
+    if len(panels) > 1:
+        fig.tight_layout()
+    _legend_outside(fig, panels, legend_panel)
     lo, hi = depths[0], depths[-1]
     knee = PAPER_QUEUE_KNEE if PAPER_QUEUE_KNEE in depths[1:-1] else depths[len(depths) // 2]
     at = {d: mean_at(rows, "queue_depth", d, "load_balance_efficiency") for d in depths}
@@ -492,9 +535,12 @@ def fig_pe_scaling(plt, rows, out_dir, titles, others):
 
 def fig_real_work(plt, rows, out_dir, titles, others):
     title = "Real work / total work (non-padding / all issued entries) vs PEs"
-    fig, ax, pes, groups = _percent_lines(plt, rows, others, titles, "num_pes", "real_work_ratio", "number of PEs",
-                                          "real work / total work (% of issued entries)", title)
-    _legend_right(ax, len(groups))
+    fig, panels, legend_panel, pes, groups = _percent_lines(
+        plt, rows, others, titles, "num_pes", "real_work_ratio", "number of PEs",
+        "real work / total work (% of issued entries)", title)
+    if len(panels) > 1:
+        fig.tight_layout()
+    _legend_outside(fig, panels, legend_panel)
     a, b = pes[0], pes[-1]
     mean = {p: mean_at(rows, "num_pes", p, "real_work_ratio") for p in pes}
     flat_to = a

@@ -77,25 +77,23 @@ for f in long short textnum few binary quote; do
   check "$f.csv: no traceback" '! grep -q Traceback "$t/tb"'
 done
 
-# Two parameters vary: the legend lists num_pes in numeric order (2, 4, 16), not as text (16, 2, 4).
+# Two parameters vary: small multiples (a panel per benchmark, a line per num_pes), the legend lists
+# num_pes in numeric order (2, 4, 16), not as text (16, 2, 4), each with its own line style.
 "$src/scripts/plot" "$t/sw/results.csv" --out "$t/two" > "$t/two.out" 2>&1
 check "two-parameter sweep: figures made" '[ -s "$t/two/load_balance_vs_queue_depth.svg" ]'
 cat > "$t/order.py" <<'PY'
 import re, sys
-labels = re.findall(r">(t1 \(num_pes=\d+\))<", open(sys.argv[1]).read())
-sys.exit(labels != ["t1 (num_pes=2)", "t1 (num_pes=4)", "t1 (num_pes=16)"])
+svg = open(sys.argv[1]).read()
+labels = re.findall(r">(num_pes=\d+)<", svg)
+panels = re.findall(r">(t[12])<", svg)
+print(labels, panels)
+sys.exit(labels != ["num_pes=2", "num_pes=4", "num_pes=16"] or panels != ["t1", "t2"])
 PY
 check "two-parameter sweep: legend in numeric order" '"$py" "$t/order.py" "$t/two/load_balance_vs_queue_depth.svg"'
-cat > "$t/styles.py" <<'PY'
-import sys
-sys.path.insert(0, sys.argv[1] + "/scripts")
-from eie_studies import plots, results
-rows = plots.ok_rows(results.read_csv(sys.argv[2])[0])
-style = plots.Styles(rows)
-styles = {str(style(k)["linestyle"]) for k in plots.series(rows, "queue_depth", ["num_pes"]) if k[0] == "t1"}
-sys.exit(len(styles) != 3)
-PY
-check "two-parameter sweep: t1's three num_pes lines have three line styles" '"$py" "$t/styles.py" "$src" "$t/sw/results.csv"'
+check "two-parameter sweep: three distinct line styles" '"$py" -c "
+import sys; sys.path.insert(0, sys.argv[1] + \"/scripts\")
+from eie_studies import plots
+sys.exit(len({str(s) for s in plots.LINESTYLES[:3]}) != 3 or len({str(s) for s in plots.LINESTYLES}) != 8)" "$src"'
 check "queue-depth figure titled with the PE counts and the placement" \
   'grep -q "2/4/16 PEs, uniform placement" "$t/two/load_balance_vs_queue_depth.svg"' 
 "$src/scripts/plot" "$t/fixed.csv" --out "$t/fixed" > "$t/fixed.out" 2> "$t/fixed.err"
