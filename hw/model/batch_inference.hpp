@@ -46,6 +46,7 @@ struct InputSet {
     std::string kind;               // "float" (quantised), "raw fixed point" or "idx images"
     uint64_t in_len = 0;
     uint64_t file_rows = 0;         // vectors in the file, before the selection
+    InputSelection selection;
     std::vector<uint64_t> index;    // per selected input: its row in the file
     std::vector<int32_t> values;    // size() * in_len, row-major
     std::vector<uint32_t> saturations;  // per input: values clipped by quantisation
@@ -110,7 +111,8 @@ struct BatchResult {
     RunStats stats;                        // every count summed over all inputs
     uint64_t image_load_io_cycles = 0;     // host I/O: loading the image once
     uint64_t input_io_cycles = 0;          // host I/O: all inputs in, all outputs out
-    uint64_t io_bytes = 0;
+    uint64_t io_bytes = 0;                 // all host I/O (the image counted once)
+    uint64_t image_load_bytes = 0;
     bool bit_exact = true;
     std::optional<BatchMismatch> first_mismatch;
     unsigned jobs = 1;
@@ -154,6 +156,8 @@ nlohmann::json batch_json(const BatchResult& result, const InputSet& inputs, con
 std::string format_batch_summary(const BatchResult& result, const InputSet& inputs, const Image& image,
                                  const std::optional<AccuracyReport>& acc);
 // One CSV row per input (--per-input), header included.
-std::string per_input_csv(const BatchResult& result, const Image& image, const std::vector<int64_t>& labels);
+// Columns: input, file_row, label, predicted, correct, cycles, time_us,
+// energy_pj, load_balance_efficiency, saturations, input_density_L<k>...
+std::string per_input_csv(const BatchResult& result, const std::vector<int64_t>& labels);
 
 }  // namespace eie

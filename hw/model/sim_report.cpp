@@ -264,11 +264,12 @@ std::string format_summary(const SimResult& r, const SimRunInfo& info) {
     return s;
 }
 
-void write_json_atomic(const std::string& path, const nlohmann::json& j) {
+void write_json_atomic(const std::string& path, const nlohmann::json& j) { write_file_atomic(path, j.dump(1) + "\n"); }
+
+void write_file_atomic(const std::string& path, const std::string& text) {
     const std::string tmp = fmt::format("{}.tmp-{}", path, ::getpid());
     std::FILE* f = std::fopen(tmp.c_str(), "wb");
     if (!f) throw std::runtime_error(fmt::format("'{}': cannot create '{}': {}", path, tmp, std::strerror(errno)));
-    const std::string text = j.dump(1) + "\n";
     bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
     ok = std::fflush(f) == 0 && ok;
     ok = ::fsync(::fileno(f)) == 0 && ok;

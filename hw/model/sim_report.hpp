@@ -72,5 +72,7 @@ std::string verdict_line(const SimResult& result, const SimRunInfo& info);
 // so the file is never seen half-written. Throws std::runtime_error naming
 // the file on failure, leaving nothing behind.
 void write_json_atomic(const std::string& path, const nlohmann::json& j);
+// The same for any bytes (CSV, .npy).
+void write_file_atomic(const std::string& path, const std::string& bytes);
 
 }  // namespace eie
