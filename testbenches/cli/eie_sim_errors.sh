@@ -62,6 +62,14 @@ del m["layers"][0]["in_len"]
 json.dump(m, open(sys.argv[1], "w"))
 EOF
 check manifest_field 2 "$t/man" "manifest.json" "in_len" --
+cp -r "$t/img" "$t/noinput"
+"$py" - "$t/noinput/manifest.json" <<'EOF'
+import json, sys
+m = json.load(open(sys.argv[1]))
+del m["vectors"]["input"]
+json.dump(m, open(sys.argv[1], "w"))
+EOF
+check no_input_vector 2 "$t/noinput" "manifest.json" "vectors.input" "is missing" --
 
 # --- parameters
 check quantisation_param 2 "$t/img" "weight_bits" "4 -> 3" "eie-compress" -- --set weight_bits=3
