@@ -465,6 +465,54 @@ def fig_pe_scaling(plt, rows, out_dir, titles, others):
     style = Styles(rows)
     pes = sorted({r["num_pes"] for r in rows})
     ref_text = f"{ref} PE" + ("s" if ref > 1 else "")
+    benches = bench_order(rows)
+    if others and len(benches) > 1:
+        fig = _scaling_multiples(plt, rows, sp, others, titles, ref, ref_text, pes)
+    else:
+        fig = _scaling_two_panels(plt, rows, sp, others, titles, ref, ref_text, pes, style)
+    title = "Speedup vs number of PEs"
+    return _scaling_finish(plt, fig, rows, out_dir, titles, others, ref, ref_text, pes, sp, missing, title)
+
+
+def _scaling_multiples(plt, rows, sp, others, titles, ref, ref_text, pes):
+    """Two parameters vary: a panel per benchmark of scaling efficiency (speedup / ideal, %) vs PEs,
+    a line per value of the other parameters, so no benchmark's lines hide another's."""
+    benches = bench_order(rows)
+    ncols = min(3, len(benches))
+    nrows = -(-len(benches) // ncols)
+    fig, grid = plt.subplots(nrows, ncols, figsize=(3.4 * ncols + 2.4, 2.7 * nrows + 0.9), sharex=True,
+                             sharey=True, squeeze=False)
+    panels = [a for row in grid for a in row]
+    combos = sorted({k[1:] for k in sp}, key=lambda c: tuple(value_key(v) for v in c))
+    effs = [100 * s / (p / ref) for pts in sp.values() for p, s in pts] or [100.0]
+    for b, ax in zip(benches, panels):
+        for j, combo in enumerate(combos):
+            pts = sp.get((b,) + combo)
+            if pts:
+                ax.plot([p for p, _ in pts], [100 * s / (p / ref) for p, s in pts], color=COLORS[j % len(COLORS)],
+                        marker=MARKERS[j % len(MARKERS)], linestyle=LINESTYLES[j % len(LINESTYLES)], markersize=4.5,
+                        label=", ".join(f"{o}={params.fmt_value(v)}" for o, v in zip(others, combo)))
+        ax.axhline(100, color="black", linestyle=(0, (4, 3)), linewidth=1.0, zorder=4,
+                   label="ideal (linear)" if ax is panels[0] else None)
+        ax.set_title(_name(titles, b), fontsize=10)
+        _log2_axis(ax, pes)
+    for ax in panels[len(benches):]:
+        ax.set_visible(False)
+    panels[0].set_ylim(max(0.0, math.floor((min(effs) - 5) / 10) * 10), max(110.0, math.ceil(max(effs) / 10) * 10 + 5))
+    fig.supxlabel("number of PEs", fontsize=10)
+    fig.supylabel(f"speedup over {ref_text} / ideal speedup (%)", fontsize=10)
+    fig.tight_layout()
+    full = max(panels[:len(benches)], key=lambda a: len(a.get_lines()))
+    pairs = [(h, l) for h, l in zip(*full.get_legend_handles_labels()) if l != "ideal (linear)"]
+    handles, labels = [h for h, _ in pairs], [l for _, l in pairs]
+    h0, l0 = panels[0].get_legend_handles_labels()
+    ideal = [(h, l) for h, l in zip(h0, l0) if l == "ideal (linear)"]
+    fig.legend([h for h, _ in ideal] + handles, [l for _, l in ideal] + labels, loc="center left",
+               bbox_to_anchor=(1.0, 0.5), frameon=False)
+    return fig
+
+
+def _scaling_two_panels(plt, rows, sp, others, titles, ref, ref_text, pes, style):
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11.0, 4.4), gridspec_kw={"width_ratios": [1.15, 1]})
     for key, pts in sp.items():
         st = style(key)
@@ -492,11 +540,15 @@ def fig_pe_scaling(plt, rows, out_dir, titles, others):
     ax2.set_title("Scaling efficiency (100% = linear)")
     handles, labels = ax.get_legend_handles_labels()
     _legend_right(ax2, len(sp) + 1, handles[-1:] + handles[:-1], labels[-1:] + labels[:-1])
-    title = "Speedup vs number of PEs"
+    fig.tight_layout()
+    return fig
+
+
+def _scaling_finish(plt, fig, rows, out_dir, titles, others, ref, ref_text, pes, sp, missing, title):
     ctx = context(rows, "num_pes")
     fig.suptitle(f"{title} (over {ref_text}" + (f"; {ctx}" if ctx else "") + ")", fontsize=11)
     if any(r.get("grow_memories") is True for r in rows):
-        fig.text(0.01, -0.02, f"The {ref_text} reference is a real run (memories grown so the layer fits one PE), "
+        fig.text(0.01, -0.02, f"The {ref_text} reference is a real run (memories grown so the layer fits {ref_text}), "
                  "so a speedup above linear means the reference itself starves or pads more, not extra hardware.",
                  fontsize=8, color="0.3", ha="left", va="top")
     fig.tight_layout()
@@ -517,7 +569,9 @@ def fig_pe_scaling(plt, rows, out_dir, titles, others):
     if finals:
         worst, best = finals[0], finals[-1]
         near = [f for f in finals if f[0] >= 0.8]
-        sentence = (f"Speedup over {ref_text} (cycles at {ref} / cycles at N; right: as a share of the ideal "
+        how = ("a panel per benchmark, as a share of the ideal" if others and len(bench_order(rows)) > 1
+               else "right: as a share of the ideal")
+        sentence = (f"Speedup over {ref_text} (cycles at {ref} / cycles at N; {how} "
                     f"{top // ref}x) at {top} PEs ranges from {worst[2]:.1f}x for {_label(worst[1], others, titles)}, "
                     f"{_pct(worst[0])} of linear, to {best[2]:.1f}x for {_label(best[1], others, titles)}, "
                     f"{_pct(best[0])}; {len(near)} of {len(finals)} lines stay within 80% of linear.")
