@@ -129,8 +129,9 @@ int run(int argc, char** argv) {
          "validation examples taken from the training set (0: one twelfth)");
     po::options_description sched("Schedule");
     sched.add_options()
-        ("density", po::value<std::string>()->default_value("0.08,0.09,0.26"),
-         "target weight density per layer: D or D1,D2,... in (0, 1]")
+        ("density", po::value<std::string>(),
+         "target weight density per layer: D or D1,D2,... in (0, 1] (default: 0.08,0.09,0.26, Deep Compression's "
+         "LeNet-300-100, for three layers; 0.1 otherwise)")
         ("prune-steps", po::value<std::string>()->default_value("3"), "iterative pruning steps (density d^(k/steps))")
         ("epochs", po::value<std::string>()->default_value("10"), "dense training epochs")
         ("retrain-epochs", po::value<std::string>()->default_value("3"), "retraining epochs after each pruning step")
@@ -211,7 +212,7 @@ int run(int argc, char** argv) {
     const std::size_t nl = sizes.size() - 1;
     std::vector<double> densities;
     {
-        auto items = split(opt("density"), ',');
+        auto items = split(has("density") ? opt("density") : nl == 3 ? "0.08,0.09,0.26" : "0.1", ',');
         if (items.size() == 1) items.assign(nl, items[0]);
         if (items.size() != nl)
             throw UsageError(fmt::format("--density: {} values given for {} layers (give one value for all, or one per "
@@ -236,7 +237,7 @@ int run(int argc, char** argv) {
     for (auto [s, name] : {std::pair{&po_.dense, "lr"}, {&po_.retrain, "retrain-lr"}, {&po_.share, "share-lr"}}) {
         s->opt.optimizer = optk;
         s->opt.batch = batch;
-        s->opt.lr = parse_double(opt(name), fmt::format("--{}", name), 0, 1e6, true);
+        s->opt.lr = parse_double(opt(name), fmt::format("--{}", name), 0, 1e12, true);
     }
     po_.seed = uint64_t(parse_int(opt("seed"), "--seed", 0, (1ll << 53)));
     po_.calibration_count = uint32_t(parse_int(opt("calibration"), "--calibration", 1, 1 << 24));

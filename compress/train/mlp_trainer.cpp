@@ -236,7 +236,7 @@ EpochResult MlpTrainer::train_epoch(const Dataset& train, const EpochOptions& op
         const double lv = loss.item<double>();
         if (!std::isfinite(lv))
             throw DivergedError(fmt::format("the loss is {} at example {} of {} (training diverged: lower the learning rate)",
-                                         lv, s, n));
+                                            std::isnan(lv) ? "NaN" : "infinite", s, n));
         loss.backward();
         {
             torch::NoGradGuard ng;

@@ -24,7 +24,13 @@ np.save('y.npy', (np.arange(300) % 10).astype(np.int64))
 np.save('y_short.npy', (np.arange(299) % 10).astype(np.int64))
 np.save('y_neg.npy', -(np.arange(300) % 10).astype(np.int64))
 EOF
-npy=(--train-images x.npy --train-labels y.npy --test-images x.npy --test-labels y.npy --val-count 50)
+# npy [NAME VALUE]...: the .npy data set, with some of its options replaced
+npy() {
+  local -A o=([--train-images]=x.npy [--train-labels]=y.npy [--test-images]=x.npy [--test-labels]=y.npy [--val-count]=50)
+  while [ $# -gt 0 ]; do o[$1]=$2; shift 2; done
+  for k in "${!o[@]}"; do printf '%s\n%s\n' "$k" "${o[$k]}"; done
+}
+mapfile -t data < <(npy)
 small=(--epochs 1 --retrain-epochs 1 --share-epochs 1 --prune-steps 1 --threads 2 --no-easy)
 
 fails=0
@@ -52,34 +58,36 @@ check() {
   fi
 }
 
-check sizes_vs_data 2 "layer sizes do not fit the data" "784" -- "${npy[@]}" "${small[@]}" --sizes 100,10
-check labels_vs_outputs 2 "label 9" "10 outputs" -- "${npy[@]}" "${small[@]}" --sizes 784,30,5
-check one_size 2 "--sizes" "at least two" -- "${npy[@]}" --sizes 784
+check sizes_vs_data 2 "layer sizes do not fit the data" "784" -- "${data[@]}" "${small[@]}" --sizes 100,10 --density 0.5
+check labels_vs_outputs 2 "label 9" "10 outputs" -- "${data[@]}" "${small[@]}" --sizes 784,30,5 --density 0.5
+check one_size 2 "--sizes" "at least two" -- "${data[@]}" --sizes 784
 check bad_magic 2 "bad-magic-images-idx3-ubyte" "magic" -- --train-images bad-magic-images-idx3-ubyte --train-limit 10
 check truncated_idx 2 "truncated-images-idx3-ubyte" -- --train-images truncated-images-idx3-ubyte
-check label_count 2 "y_short.npy" "299 labels" "300 images" -- "${npy[@]}" --train-labels y_short.npy
+check label_count 2 "y_short.npy" "299 labels" "300 images" -- $(npy --train-labels y_short.npy)
 check idx_label_count 2 "labels" "10000" "60000" -- --train-labels $fm/t10k-labels-idx1-ubyte.gz
-check negative_label 2 "y_neg.npy" "label" -- "${npy[@]}" --train-labels y_neg.npy
-check missing_file 2 "nonexistent.npy" -- "${npy[@]}" --train-images nonexistent.npy
-check density_zero 2 "--density" "out of range" -- "${npy[@]}" --density 0
-check density_big 2 "--density" "1.5" "out of range" -- "${npy[@]}" --density 0.1,1.5,0.3
-check density_count 2 "--density" "2 values given for 3 layers" -- "${npy[@]}" --density 0.1,0.2
-check weight_bits 2 "weight_bits" "9" -- "${npy[@]}" --weight-bits 9
-check index_bits 2 "index_bits" "0" -- "${npy[@]}" --index-bits 0
-check val_all 2 "validation" "300" -- "${npy[@]}" --val-count 300
-check optimizer 2 "--optimizer" "adam, sgd" -- "${npy[@]}" --optimizer lbfgs
-check lr_negative 2 "--lr" "out of range" -- "${npy[@]}" --lr -1
-check stop_after_unknown 2 "--stop-after" "prune-1" -- "${npy[@]}" "${small[@]}" --checkpoints ck0 --stop-after nope
-check resume_without_dir 2 "--resume needs --checkpoints" -- "${npy[@]}" --resume
+check negative_label 2 "y_neg.npy" "label" -- $(npy --train-labels y_neg.npy)
+check missing_file 2 "nonexistent.npy" -- $(npy --train-images nonexistent.npy)
+check density_zero 2 "--density" "out of range" -- "${data[@]}" --density 0
+check density_big 2 "--density" "1.5" "out of range" -- "${data[@]}" --density 0.1,1.5,0.3
+check density_count 2 "--density" "2 values given for 3 layers" -- "${data[@]}" --density 0.1,0.2
+check weight_bits 2 "weight_bits" "9" -- "${data[@]}" --weight-bits 9
+check index_bits 2 "index_bits" "0" -- "${data[@]}" --index-bits 0
+check val_all 2 "validation" "300" -- $(npy --val-count 300)
+check optimizer 2 "--optimizer" "adam, sgd" -- "${data[@]}" --optimizer lbfgs
+check lr_negative 2 "--lr" "out of range" -- "${data[@]}" --lr -1
+check stop_after_unknown 2 "--stop-after" "prune-1" -- "${data[@]}" "${small[@]}" --checkpoints ck0 --stop-after nope
+check resume_without_dir 2 "--resume needs --checkpoints" -- "${data[@]}" --resume
 
 # A diverging run: NaN loss -> exit 4, a message naming the step, the last good checkpoint kept.
+diverging=(--epochs 1 --retrain-epochs 3 --share-epochs 1 --prune-steps 1 --threads 2 --no-easy
+           --optimizer sgd --lr 1 --retrain-lr 1e12)
 check diverged 4 "step prune-1" "diverged" "last good checkpoint: .*ck1/dense" -- \
-  "${npy[@]}" "${small[@]}" --optimizer sgd --lr 1 --retrain-lr 1e30 --checkpoints ck1
+  "${data[@]}" "${diverging[@]}" --checkpoints ck1
 [ -f ck1/dense/state.json ] || { echo "FAIL diverged: the dense checkpoint is gone"; fails=$((fails + 1)); }
 [ ! -e ck1/prune-1 ] || { echo "FAIL diverged: a checkpoint of the diverged step was written"; fails=$((fails + 1)); }
 
 # Resuming with other settings mixes two runs: refused, naming the setting.
-check resume_other_settings 2 "--resume" "densities" -- "${npy[@]}" "${small[@]}" --checkpoints ck1 --resume \
+check resume_other_settings 2 "--resume" "densities" -- "${data[@]}" "${diverging[@]}" --checkpoints ck1 --resume \
   --density 0.5
 
 echo "$cases cases, $fails failed"
