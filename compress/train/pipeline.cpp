@@ -407,8 +407,11 @@ PipelineResult run_pipeline(const TrainData& data, const PipelineOptions& opt, c
         for (const auto& s : steps) names += (names.empty() ? "" : ", ") + s.name;
         throw TrainError(fmt::format("--stop-after: step '{}' is not one of this run's steps ({})", opt.stop_after, names));
     }
-    uint64_t total_epochs = 0;
-    for (const auto& s : steps) total_epochs += s.sched.epochs;
+    uint64_t total_epochs = 0;  // up to --stop-after, for the time-left estimate
+    for (const auto& s : steps) {
+        total_epochs += s.sched.epochs;
+        if (s.name == opt.stop_after) break;
+    }
 
     PipelineResult res;
     res.test_count = data.test.size();
