@@ -291,6 +291,7 @@ int run(int argc, char** argv) {
     for (int i = 0; i < argc; ++i) cmdline += (i ? " " : "") + std::string(argv[i]);
     report["command_line"] = cmdline;
     report["sizes"] = sizes;
+    report["blas"] = blas_in_use();
     if (!res.stopped_early) {
         write_image_dir(res.compressed->image, out_dir, report);
         if (res.easy && has("easy-output")) write_image_dir(res.easy->image, easy_dir, report["easy_version"]);
