@@ -21,12 +21,20 @@
 #include "compress/image_io.hpp"
 #include "compress/npy.hpp"
 #include "compress/train/pipeline.hpp"
+#include "hw/model/batch_inference.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
 using namespace eie;
 
 namespace {
+
+// SystemC owns main() and prints its banner before sc_main() runs: an
+// initialiser of the executable is early enough to keep it quiet (an explicit
+// setting by the user is kept).
+struct QuietSystemC {
+    QuietSystemC() { setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0); }
+} quiet_systemc;
 
 struct UsageError : std::runtime_error {
     using std::runtime_error::runtime_error;
@@ -153,7 +161,9 @@ int run(int argc, char** argv) {
         ("pes", po::value<std::string>(), "shortcut for --set num_pes=N")
         ("weight-bits", po::value<std::string>(), "shortcut for --set weight_bits=B")
         ("index-bits", po::value<std::string>(), "shortcut for --set index_bits=B")
-        ("no-easy", "skip the easy version (prune and share without retraining)");
+        ("no-easy", "skip the easy version (prune and share without retraining)")
+        ("no-cycle-model", "skip the accuracy through the cycle model (the golden model's is always measured)")
+        ("jobs", po::value<std::string>()->default_value("2"), "worker processes of the cycle model");
     po::options_description outo("Output");
     outo.add_options()
         ("output,o", po::value<std::string>(), "image directory to write (required unless --stop-after)")
@@ -286,6 +296,31 @@ int run(int argc, char** argv) {
     progress(fmt::format("{} on {}; BLAS: {}", opt("sizes"), td.source, blas_in_use()));
     PipelineResult res = run_pipeline(td, po_, progress);
 
+    if (!res.stopped_early && !vm.count("no-cycle-model")) {
+        // Every test image through the cycle model (eie-sim's batch inference), checked bit for bit.
+        const Image& image = res.compressed->image;
+        InputSelection sel;
+        if (dopt.test_limit) sel.count = dopt.test_limit;
+        InputSet inputs = load_inputs(dopt.test_images, image, sel);
+        std::vector<int64_t> labels = load_labels(dopt.test_labels, inputs, image.layers.back().out_len);
+        BatchOptions bo;
+        bo.jobs = unsigned(parse_int(opt("jobs"), "--jobs", 1, 256));
+        progress(fmt::format("cycle model: {} test images ({} jobs)", inputs.size(), bo.jobs));
+        BatchResult br = run_batch(image, inputs, bo);
+        AccuracyReport acc = accuracy(br, labels);
+        PipelineResult::CycleModel c;
+        c.inputs = acc.count;
+        c.top1 = acc.top1();
+        c.bit_exact = br.bit_exact;
+        for (const auto& x : br.records) c.mean_cycles += double(x.cycles), c.mean_energy_pj += x.energy_pj;
+        if (!br.records.empty()) c.mean_cycles /= double(br.records.size()), c.mean_energy_pj /= double(br.records.size());
+        set_cycle_model(res, c);
+        if (!br.bit_exact)
+            throw std::runtime_error(fmt::format("the cycle model is not bit-exact with the golden model on test input "
+                                                 "{} (layer {}, row {})",
+                                                 br.first_mismatch->file_row, br.first_mismatch->where.layer,
+                                                 br.first_mismatch->where.row));
+    }
     nlohmann::json report = res.report;
     std::string cmdline;
     for (int i = 0; i < argc; ++i) cmdline += (i ? " " : "") + std::string(argv[i]);
@@ -310,7 +345,9 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+// SystemC's main() calls it (declared extern "C" by SystemC).
+extern "C" int sc_main(int argc, char** argv);
+int sc_main(int argc, char** argv) {
     auto fail = [](const std::exception& e, int code) {
         std::cerr << "eie-train: " << e.what() << "\n";
         return code;
@@ -334,6 +371,8 @@ int main(int argc, char** argv) {
     } catch (const ImageError& e) {
         return fail(e, 2);
     } catch (const CompressError& e) {
+        return fail(e, 2);
+    } catch (const BatchInputError& e) {
         return fail(e, 2);
     } catch (const std::invalid_argument& e) {
         return fail(e, 2);

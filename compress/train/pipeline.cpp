@@ -630,6 +630,17 @@ void finish_report(PipelineResult& res, const PipelineOptions& opt) {
     j["compress"] = res.compressed->report;
 }
 
+void set_cycle_model(PipelineResult& r, const PipelineResult::CycleModel& c) {
+    r.cycle_model = c;
+    r.report["accuracy"]["cycle_model"] = c.top1;
+    r.report["cycle_model"] = {{"inputs", c.inputs},
+                               {"top1", c.top1},
+                               {"bit_exact", c.bit_exact},
+                               {"equal_to_golden", c.top1 == r.golden},
+                               {"mean_cycles", c.mean_cycles},
+                               {"mean_energy_pj", c.mean_energy_pj}};
+}
+
 std::string format_pipeline_report(const PipelineResult& r) {
     std::string out;
     out += "Steps\n";
@@ -661,6 +672,15 @@ std::string format_pipeline_report(const PipelineResult& r) {
     out += fmt::format("  trained quantisation, float          {:6.2f}%\n", 100 * r.quantised_float);
     out += fmt::format("  fixed point, golden model            {:6.2f}%  ({:+.2f} points vs dense float)\n",
                        100 * r.golden, 100 * (r.golden - r.dense_float));
+    if (r.cycle_model) {
+        const auto& c = *r.cycle_model;
+        out += fmt::format("  fixed point, cycle model             {:6.2f}%  (on {} test images, {}{}; {:.0f} cycles and "
+                           "{:.1f} nJ per inference)\n",
+                           100 * c.top1, c.inputs, c.bit_exact ? "bit-exact with the golden model" : "NOT BIT-EXACT",
+                           c.bit_exact && c.inputs == r.test_count && c.top1 == r.golden ? ", equal to the golden figure"
+                                                                                         : "",
+                           c.mean_cycles, c.mean_energy_pj / 1000);
+    }
     if (r.easy) {
         out += fmt::format("  easy version (no retraining), float  {:6.2f}%\n", 100 * r.easy_float);
         out += fmt::format("  easy version, golden model           {:6.2f}%  ({:+.2f} points vs dense float; total "

@@ -83,6 +83,14 @@ struct PipelineResult {
     double dense_float = 0, pruned_float = 0, quantised_float = 0;  // test accuracy, float network
     double golden = 0;          // advanced version, fixed point through the golden model
     double easy_float = 0, easy_golden = 0;
+    // Through the cycle model (filled in by the caller that links it: eie-train).
+    struct CycleModel {
+        uint64_t inputs = 0;
+        double top1 = 0;
+        bool bit_exact = false;
+        double mean_cycles = 0, mean_energy_pj = 0;
+    };
+    std::optional<CycleModel> cycle_model;
     uint64_t test_count = 0;
     nlohmann::json report;
 };
@@ -98,6 +106,8 @@ double float_image_accuracy(const Image& image, const Dataset& data);
 // The report in the shape of Deep Compression's Tables 1-2 and the accuracy
 // of every stage, as text.
 std::string format_pipeline_report(const PipelineResult& r);
+// Records the cycle model's figures in r.cycle_model and r.report.
+void set_cycle_model(PipelineResult& r, const PipelineResult::CycleModel& c);
 
 // Per-step pruning densities: geometric from 1 to the target in `steps` steps.
 std::vector<double> prune_schedule(double target, uint32_t steps);

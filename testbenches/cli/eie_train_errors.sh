@@ -31,7 +31,7 @@ npy() {
   for k in "${!o[@]}"; do printf '%s\n%s\n' "$k" "${o[$k]}"; done
 }
 mapfile -t data < <(npy)
-small=(--epochs 1 --retrain-epochs 1 --share-epochs 1 --prune-steps 1 --threads 2 --no-easy)
+small=(--epochs 1 --retrain-epochs 1 --share-epochs 1 --prune-steps 1 --threads 2 --no-easy --no-cycle-model)
 
 fails=0
 cases=0
@@ -79,7 +79,7 @@ check stop_after_unknown 2 "--stop-after" "prune-1" -- "${data[@]}" "${small[@]}
 check resume_without_dir 2 "--resume needs --checkpoints" -- "${data[@]}" --resume
 
 # A diverging run: NaN loss -> exit 4, a message naming the step, the last good checkpoint kept.
-diverging=(--epochs 1 --retrain-epochs 3 --share-epochs 1 --prune-steps 1 --threads 2 --no-easy
+diverging=(--epochs 1 --retrain-epochs 3 --share-epochs 1 --prune-steps 1 --threads 2 --no-easy --no-cycle-model
            --optimizer sgd --lr 1 --retrain-lr 1e12)
 check diverged 4 "step prune-1" "diverged" "last good checkpoint: .*ck1/dense" -- \
   "${data[@]}" "${diverging[@]}" --checkpoints ck1

@@ -22,7 +22,7 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 common=(--train-limit 2000 --val-count 200 --test-limit 1000 --epochs 2 --retrain-epochs 2 --share-epochs 2
         --prune-steps 2 --density 0.1,0.12,0.3 --weight-bits 4 --threads 2 --seed 3)
 
-# --- an uninterrupted run
+# --- an uninterrupted run (with the cycle model on every test image)
 "$exe" "${common[@]}" --checkpoints ck_a -o img_a --json rep_a.json >out_a 2>err_a \
   || { fail "uninterrupted run exited $?"; cat err_a; exit 1; }
 grep -q "epoch 2/2  loss" err_a || fail "no per-epoch progress line: $(head -3 err_a)"
@@ -53,6 +53,14 @@ for k in ('dense_float', 'pruned_float', 'quantised_float', 'golden_fixed_point'
     if acc[k] < 0.4: bad.append(f'{k} = {acc[k]} not above 0.4')
 if abs(acc['golden_fixed_point'] - acc['quantised_float']) > 0.03:
     bad.append(f"16-bit fixed point {acc['golden_fixed_point']} far from float {acc['quantised_float']}")
+# the cycle model: every test image, bit-exact, the golden model's accuracy
+cm = a.get('cycle_model')
+if not cm: bad.append('no cycle-model figures in the report')
+else:
+    if not cm['bit_exact']: bad.append('cycle model not bit-exact with the golden model')
+    if cm['inputs'] != 1000: bad.append(f"cycle model ran {cm['inputs']} test images, want 1000")
+    if acc['cycle_model'] != acc['golden_fixed_point']:
+        bad.append(f"cycle-model accuracy {acc['cycle_model']} != golden {acc['golden_fixed_point']}")
 # pruned weights exactly zero: each pruning step keeps exactly round(d * n) weights,
 # the zeros of a step stay zero in every later step
 prev = None
