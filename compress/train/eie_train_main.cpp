@@ -20,6 +20,7 @@
 #include "compress/idx.hpp"
 #include "compress/image_io.hpp"
 #include "compress/npy.hpp"
+#include "compress/safetensors.hpp"
 #include "compress/train/pipeline.hpp"
 #include "hw/model/batch_inference.hpp"
 
@@ -119,11 +120,71 @@ void write_json_atomically(const std::string& path, const nlohmann::json& j) {
     }
 }
 
+// The fully-connected layers of an MLP, in order, from a named-array archive.
+std::vector<FloatLayer> import_layers(const std::string& path, const std::string& spec) {
+    auto arrays = read_tensor_archive(path);
+    std::string names;
+    for (const auto& kv : arrays) names += (names.empty() ? "" : ", ") + kv.first;
+    auto get = [&](const std::string& name) -> const NpyArray& {
+        auto it = arrays.find(name);
+        if (it == arrays.end())
+            throw UsageError(fmt::format("--layers: array '{}' is not in {} (it holds: {})", name, path, names));
+        return it->second;
+    };
+    auto is_float = [](const NpyArray& a) { return a.dtype.size() >= 2 && a.dtype[1] == 'f'; };
+    std::vector<FloatLayer> out;
+    for (const auto& item : split(spec, ',')) {
+        auto parts = split(item, ':');
+        if (parts.size() > 2 || parts[0].empty() || (parts.size() == 2 && parts[1].empty()))
+            throw UsageError(fmt::format("--layers: '{}' must be WEIGHTS or WEIGHTS:BIAS (array names)", item));
+        const NpyArray& w = get(parts[0]);
+        const std::string where = path + ":" + parts[0];
+        if (!is_float(w) || w.shape.size() != 2 || w.shape[0] == 0 || w.shape[1] == 0 || w.shape[0] > (1u << 24) ||
+            w.shape[1] > (1u << 24))
+            throw UsageError(fmt::format("{}: a weight matrix must be a 2-D float array (out_len, in_len), each side 1 .. "
+                                         "2^24 (got dtype '{}', {} dimensions)",
+                                         where, w.dtype, w.shape.size()));
+        FloatLayer L;
+        L.name = parts[0];
+        for (char& c : L.name)
+            if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') c = '_';
+        L.out_len = uint32_t(w.shape[0]);
+        L.in_len = uint32_t(w.shape[1]);
+        for (std::size_t k = 0; k < w.data.size(); ++k) {
+            if (!std::isfinite(w.data[k]))
+                throw UsageError(fmt::format("{}: weight at row {}, col {} is {} (weights must be finite)", where,
+                                             k / L.in_len, k % L.in_len, w.data[k]));
+            L.weights.push_back(float(w.data[k]));
+        }
+        if (parts.size() == 2) {
+            const NpyArray& b = get(parts[1]);
+            if (!is_float(b) || b.shape.size() != 1 || b.shape[0] != L.out_len)
+                throw UsageError(fmt::format("{}:{}: a bias must be a 1-D float array of out_len = {} values", path,
+                                             parts[1], L.out_len));
+            for (double v : b.data) {
+                if (!std::isfinite(v))
+                    throw UsageError(fmt::format("{}:{}: bias value {} is not finite", path, parts[1], v));
+                L.bias.push_back(float(v));
+            }
+        }
+        if (!out.empty() && L.in_len != out.back().out_len)
+            throw UsageError(fmt::format("{}: layer '{}' takes {} inputs but the previous layer '{}' has {} outputs",
+                                         path, parts[0], L.in_len, out.back().name, out.back().out_len));
+        out.push_back(std::move(L));
+    }
+    for (auto& L : out) L.act = Activation::relu;
+    out.back().act = Activation::identity;
+    return out;
+}
+
 int run(int argc, char** argv) {
     po::options_description net("Network");
     net.add_options()
         ("sizes", po::value<std::string>()->default_value("784,300,100,10"),
-         "layer sizes of the MLP, input first (ReLU between layers, identity on the last)");
+         "layer sizes of the MLP, input first (ReLU between layers, identity on the last)")
+        ("import", po::value<std::string>(), "start from the trained layers of NET.npz or NET.safetensors (with --layers); "
+                                             "the dense step is skipped unless --epochs is given")
+        ("layers", po::value<std::string>(), "with --import: w1[:b1],w2[:b2],... array names in order (bias optional)");
     po::options_description data("Data (IDX, plain or .gz, or .npy; default: Debian's Fashion-MNIST)");
     const DataOptions fm = fashion_mnist_defaults();
     data.add_options()
@@ -216,7 +277,19 @@ int run(int argc, char** argv) {
 
     // --- network
     std::vector<uint32_t> sizes;
-    for (const auto& t : split(opt("sizes"), ',')) sizes.push_back(uint32_t(parse_int(t, "--sizes", 1, 1 << 24)));
+    std::vector<FloatLayer> imported;
+    if (has("import")) {
+        if (has("sizes")) throw UsageError("--sizes goes without --import (an imported network has its own sizes)");
+        if (!has("layers"))
+            throw UsageError(fmt::format("--import {}: --layers w1[:b1],w2[:b2],... is required (the array names in order)",
+                                         opt("import")));
+        imported = import_layers(opt("import"), opt("layers"));
+        sizes.push_back(imported.front().in_len);
+        for (const auto& L : imported) sizes.push_back(L.out_len);
+    } else {
+        if (has("layers")) throw UsageError("--layers goes with --import");
+        for (const auto& t : split(opt("sizes"), ',')) sizes.push_back(uint32_t(parse_int(t, "--sizes", 1, 1 << 24)));
+    }
     if (sizes.size() < 2)
         throw UsageError(fmt::format("--sizes: '{}' needs at least two sizes (inputs, outputs)", opt("sizes")));
     const std::size_t nl = sizes.size() - 1;
@@ -288,12 +361,14 @@ int run(int argc, char** argv) {
         throw UsageError(fmt::format("--sizes: layer sizes do not fit the data: the first size is {} but the images of "
                                      "{} have {} values each",
                                      sizes.front(), dopt.train_images, td.train.dim));
-    po_.start = init_mlp(sizes, po_.seed);
+    po_.start = imported.empty() ? init_mlp(sizes, po_.seed) : imported;
+    po_.skip_dense = !imported.empty() && !has("epochs");
 
     auto progress = [&](const std::string& line) {
         if (!quiet) std::cerr << "eie-train: " << line << std::endl;
     };
-    progress(fmt::format("{} on {}; BLAS: {}", opt("sizes"), td.source, blas_in_use()));
+    const std::string net_name = has("import") ? opt("import") : opt("sizes");
+    progress(fmt::format("{} on {}; BLAS: {}", net_name, td.source, blas_in_use()));
     PipelineResult res = run_pipeline(td, po_, progress);
 
     if (!res.stopped_early && !vm.count("no-cycle-model")) {
@@ -337,7 +412,7 @@ int run(int argc, char** argv) {
             std::cout << fmt::format("eie-train: stopped after {} (resume with --resume --checkpoints {})\n\n",
                                      po_.stop_after, po_.checkpoint_dir);
         else
-            std::cout << "eie-train: " << opt("sizes") << " -> " << out_dir << "\n\n";
+            std::cout << "eie-train: " << net_name << " -> " << out_dir << "\n\n";
         std::cout << format_pipeline_report(res);
     }
     return 0;

@@ -8,7 +8,10 @@ set -u
 build=$1
 exe="$build/eie-train"
 py=/usr/bin/python3
-if [ ! -x "$exe" ]; then echo "SKIP: eie-train not built (EIE_WITH_TORCH=OFF)"; exit 0; fi
+if grep -q '^EIE_WITH_TORCH:BOOL=OFF' "$build/CMakeCache.txt" 2>/dev/null; then
+  echo "SKIP: eie-train not built (EIE_WITH_TORCH=OFF)"; exit 0
+fi
+[ -x "$exe" ] || { echo "FAIL: $exe not built"; exit 1; }
 t=$(mktemp -d)
 trap 'rm -rf "$t"' EXIT
 cd "$t" || exit 1
