@@ -242,7 +242,8 @@ class Runner:
     # ---- points
     def simulate(self, point, image):
         stats_tmp = os.path.join(self.tmp_dir, point.id + ".stats.json")
-        cmd = [tool("eie-sim"), image] + params.set_args(point.config) + ["--stats", stats_tmp, "--quiet"]
+        cmd = ([tool("eie-sim"), image] + params.set_args(point.config) + benchmarks.sim_args(point.spec)
+               + ["--stats", stats_tmp, "--quiet"])
         if point.energy_table:
             cmd += ["--energy-table", point.energy_table]
         t0 = time.monotonic()
