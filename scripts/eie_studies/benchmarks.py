@@ -16,7 +16,7 @@ from . import params
 from .common import ROOT, StudyError, load_json
 
 BENCH_DIR = os.path.join(ROOT, "traces", "benchmarks")
-# The paper's order (shared doc section 6); "all" means these.
+# The paper's order (EIE Table III, docs/reference.md); "all" means these.
 SUITE = ["alex6", "alex7", "alex8", "vgg6", "vgg7", "vgg8", "ntwe", "ntwd", "ntlstm"]
 PLACEMENTS = ("uniform", "skewed")
 ACTIVATIONS = ("relu", "identity")
@@ -278,7 +278,7 @@ def compress_args(spec, placement=None):
             if spec[key] is not None:
                 args += [f"--{key}", spec[key]]
         return args
-    args = ["--synthetic", f"{spec['in_len']},{spec['out_len']}",
+    args = ["--synthetic", f"{spec['in_len']},{spec['out_len']}", "--name", spec["name"],
             "--weight-density", repr(spec["weight_density"]), "--act-density", repr(spec["act_density"]),
             "--seed", str(spec["seed"]), "--placement", placement or spec["placement"],
             "--activation", spec["activation"]]
