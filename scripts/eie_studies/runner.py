@@ -267,7 +267,9 @@ class Runner:
 
     # ---- points
     def simulate(self, point, image):
-        stats_tmp = os.path.join(self.tmp_dir, point.id + ".stats.json")
+        # In OUT/tmp itself for every backend (point ids are unique, a point runs in one place): the
+        # path is in eie-sim's command_line, which is then the same wherever the point ran.
+        stats_tmp = os.path.join(self.tmp_root, point.id + ".stats.json")
         cmd = [tool("eie-sim"), image] + params.set_args(point.config) + ["--stats", stats_tmp, "--quiet"]
         if point.energy_table:
             cmd += ["--energy-table", point.energy_table]

@@ -109,15 +109,21 @@ EOF
 # at its slurm.conf (job steps and the tools they run).
 cluster_leftovers() {
   [ -n "$cluster_dir" ] || return 0
-  local p
-  for p in /proc/[0-9]*; do
-    p=${p#/proc/}
-    [ "$p" = $$ ] || [ "$p" = "$BASHPID" ] && continue
-    if tr '\0' ' ' 2>/dev/null < "/proc/$p/cmdline" | grep -qF "$cluster_dir" ||
-       tr '\0' '\n' 2>/dev/null < "/proc/$p/environ" | grep -qxF "SLURM_CONF=$cluster_dir/slurm.conf"; then
-      echo "$p"
-    fi
-  done
+  /usr/bin/python3 - "$cluster_dir" <<'EOF'
+import os, sys
+d = sys.argv[1]
+conf = ("SLURM_CONF=" + d + "/slurm.conf").encode()
+for p in os.listdir("/proc"):
+    if not p.isdigit() or int(p) in (os.getpid(), os.getppid()):
+        continue
+    try:
+        cmd = open(f"/proc/{p}/cmdline", "rb").read()
+        env = open(f"/proc/{p}/environ", "rb").read().split(b"\0")
+    except OSError:
+        continue
+    if d.encode() in cmd or conf in env:
+        print(p)
+EOF
 }
 
 cluster_stop() {
