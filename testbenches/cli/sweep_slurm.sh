@@ -28,7 +28,8 @@ same_results() {
 import csv, json, os, sys
 a_out, b_out, image = sys.argv[1:4]
 a, b = (list(csv.DictReader(open(os.path.join(p, "results.csv")))) for p in (a_out, b_out))
-how = {"reencoded", "image", "command_line", "message"} if image == "any" else set()
+how = ({"reencoded", "image", "command_line", "message", "reencode_reason", "arch_changes"}
+       if image == "any" else set())
 drop = lambda r: {k: v for k, v in r.items() if "wall_seconds" not in k and "per_second" not in k and k not in how}
 assert len(a) == len(b) and [drop(r) for r in a] == [drop(r) for r in b], "CSV rows differ"
 HOST = {"tool_wall_seconds", "host", "slurm_task", "wall_seconds", "simulate_wall_seconds",
