@@ -6,9 +6,11 @@ Submission (on the submitting host, OUT on a filesystem every node shares):
      sweep and no running array; any problem is exit 2 before anything is written;
   2. the images the pending points share are compressed here, once (Runner.make_images);
   3. the pending points are dealt into shards of at most --points-per-task, balanced by cost,
-     and written with their images to OUT/slurm/submit-N/plan.json; one array task per shard
-     runs `scripts/sweep FILE --out OUT --slurm-task OUT/slurm/submit-N`, which simulates its
-     shard through the same point runner as the local backend (Runner.simulate_points: atomic
+     written to OUT/slurm/submit-N/plan.json (ids and images of every shard) and
+     OUT/slurm/submit-N/shards/<index>.json (each point complete: spec and configuration, so a
+     task never expands the whole sweep file again); one array task per shard runs
+     `scripts/sweep FILE --out OUT --slurm-task OUT/slurm/submit-N`, which simulates its shard
+     through the same point runner as the local backend (Runner.simulate_points: atomic
      OUT/points/<id>.json) and writes OUT/slurm/submit-N/tasks/<index>.json;
   4. the command waits (unless --no-wait), showing progress from squeue and OUT/points; Ctrl-C or
      SIGTERM cancels the array (scancel) and leaves only complete point files; at the end
@@ -30,6 +32,7 @@ import sys
 import time
 
 from . import sweep as sweep_mod
+from . import sweepfile
 from .common import ROOT, StudyError, atomic_write_json, atomic_write_text, build_dir, ensure_tools, load_json
 from .runner import Progress, Runner, remove_partial_files
 
@@ -284,6 +287,13 @@ def submit(sweep, out, opts, jobs, quiet=False, wait=True, label="sweep"):
     subdir = _next_submit_dir(out)
     os.makedirs(os.path.join(subdir, "logs"))
     os.makedirs(os.path.join(subdir, "tasks"))
+    os.makedirs(os.path.join(subdir, "shards"))
+    for i, shard in enumerate(shards):
+        atomic_write_json(os.path.join(subdir, "shards", f"{i}.json"),
+                          {"energy_table": sweep.energy_table,
+                           "points": [{"id": p.id, "image": os.path.relpath(images[p.id], out), "spec": p.spec,
+                                       "placement": p.placement, "overrides": p.overrides, "config": p.config,
+                                       "swept": p.swept} for p in shard]})
     plan = {"sweep": sweep.name, "sweep_file": os.path.abspath(sweep.path), "out": out,
             "submitted_from": socket.gethostname(), "submitted": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "points": len(todo),
@@ -332,10 +342,22 @@ def _task_report(out, subdir, job, index, ids, done, acct):
             "points": missing, "why": why}
 
 
+def done_ids(out, ids):
+    """The points whose files exist. A point file appears by an atomic rename, so it is complete;
+    checking existence (not reading every record) keeps each poll light on a shared filesystem.
+    results.csv is built from the validated records."""
+    points = os.path.join(out, "points")
+    try:
+        present = set(os.listdir(points))
+    except OSError:
+        return set()
+    return {i for i in ids if i + ".json" in present}
+
+
 def task_states(sweep, out, job, subdir):
     """Where every task of the array stands: (shards, done ids, queue {index: state} or None)."""
     shards = _shard_ids(subdir)
-    done = set(sweep_mod.done_records(sweep, out))
+    done = done_ids(out, [p.id for p in sweep.point_list])
     return shards, done, queue_tasks(job)
 
 
@@ -419,26 +441,26 @@ def finish(sweep, out, failed, quiet, label):
 
 # ---- inside an array task
 
-def run_task(sweep, out, subdir):
+def run_task(out, subdir):
     """scripts/sweep FILE --out OUT --slurm-task SUBDIR, inside array task $SLURM_ARRAY_TASK_ID:
-    simulates the task's shard with the shared point runner. Returns the exit status."""
+    simulates the task's shard (SUBDIR/shards/<index>.json) with the shared point runner. Returns
+    the exit status."""
     out = os.path.abspath(out)
     index_text = os.environ.get("SLURM_ARRAY_TASK_ID", "")
     if not index_text.isdigit():
         raise StudyError("--slurm-task runs inside a Slurm array task (SLURM_ARRAY_TASK_ID not set)")
     index = int(index_text)
     job = os.environ.get("SLURM_ARRAY_JOB_ID", "?")
-    plan = load_json(os.path.join(subdir, "plan.json"), "Slurm submission plan")
-    if not 0 <= index < len(plan["shards"]):
-        raise StudyError(f"{subdir}: task {index} is not in the plan ({len(plan['shards'])} tasks)")
-    by_id = {p.id: p for p in sweep.point_list}
-    shard = plan["shards"][index]
-    lost = [pid for pid, _ in shard if pid not in by_id]
-    if lost:
-        raise StudyError(f"{sweep.path}: the sweep file changed since submission: point(s) {' '.join(lost)} of "
-                         f"task {index} are no longer in it; rerun scripts/sweep --slurm to submit again")
-    points = [by_id[pid] for pid, _ in shard]
-    images = {pid: os.path.join(out, img) for pid, img in shard}
+    shard = load_json(os.path.join(subdir, "shards", f"{index}.json"), f"shard of task {index}")
+    points, images = [], {}
+    for q in shard["points"]:
+        p = sweepfile.Point(q["spec"], q["placement"], q["overrides"], q["config"], q["swept"],
+                            shard["energy_table"])
+        if p.id != q["id"]:  # the id hashes the energy table's contents: it changed since submission
+            raise StudyError(f"point {q['id']} of task {index}: its inputs changed since submission (energy table "
+                             f"{shard['energy_table']}?); rerun scripts/sweep --slurm to submit again")
+        points.append(p)
+        images[p.id] = os.path.join(out, q["image"])
     task = f"{job}_{index}"
     jobs = int(os.environ.get("SLURM_CPUS_PER_TASK", "1") or 1)
     runner = Runner(out, jobs, label=f"task {task}", work_name=f"task-{task}", record_extra={"slurm_task": task})
@@ -467,7 +489,7 @@ def status(sweep, out):
     if not os.path.isdir(out):
         raise StudyError(f"{out}: no such output directory: the sweep {sweep.name} has not been run there")
     sweep_mod.check_out_dir(sweep, out)
-    done = sweep_mod.done_records(sweep, out)
+    done = sweep_mod.done_records(sweep, out)  # read once: the statuses are worth it here
     counts = collections.Counter(r["status"] for r in done.values())
     total = len(sweep.point_list)
     parts = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
