@@ -26,6 +26,7 @@ import math
 import os
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -105,17 +106,24 @@ def check_slurm():
         raise StudyError(f"--slurm: the Slurm controller does not answer (sinfo exit {rc}): {'; '.join(err.splitlines())}")
 
 
+# Words of Slurm's refusals and the option they are about; an option the user gave wins over one
+# merely named ("Invalid account or account/partition combination" with --account given).
+_MESSAGE_OPTIONS = (("account", "--account"), ("partition", "--partition"), ("time limit", "--time"),
+                    ("--time", "--time"), ("memory", "--mem"), ("--mem", "--mem"), ("cpu", "--cpus-per-task"),
+                    ("array", "--points-per-task/--array-max"))
+
+
 def _which_option(message, opts):
     """The scripts/sweep option a Slurm error message is about (or all the sbatch options)."""
     low = message.lower()
-    for word, opt in (("partition", "--partition"), ("account", "--account"), ("time limit", "--time"),
-                      ("memory", "--mem"), ("cpu", "--cpus-per-task"), ("array", "--points-per-task/--array-max")):
-        if word in low:
-            for _, given in opts.sbatch_options():
-                if given.startswith(opt):
-                    return given
-            return opt
     given = [g for _, g in opts.sbatch_options()]
+    named = [opt for word, opt in _MESSAGE_OPTIONS if word in low]
+    for opt in named:
+        for g in given:
+            if g.startswith(opt + " "):
+                return g
+    if named:
+        return named[0]
     return "the sbatch options (" + ", ".join(given) + ")" if given else "the job"
 
 
@@ -187,6 +195,16 @@ def accounting_states(job):
 def cancel(job, out, label):
     """scancel the array, wait until no task of it is left (at most 2 minutes), then remove the
     work files its killed tasks may have left: only complete point files stay."""
+    # A second Ctrl-C must not leave the array half-cancelled: ignore both signals until done.
+    old = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        _cancel(job, out, label)
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+
+
+def _cancel(job, out, label):
     _run(["scancel", str(job)])
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -303,15 +321,21 @@ def submit(sweep, out, opts, jobs, quiet=False, wait=True, label="sweep"):
     atomic_write_text(script, _task_script(sweep.path, out, subdir, opts))
     os.chmod(script, 0o755)
     cmd = _sbatch_cmd(opts, sweep.name, len(shards), os.path.join(subdir, "logs", "task-%a.log")) + [script]
-    rc, stdout, err = _run(cmd)
-    if rc != 0:
-        msg = " ".join(err.split("\n"))
-        shutil.rmtree(subdir, ignore_errors=True)
-        raise StudyError(f"--slurm: {_which_option(msg, opts)}: Slurm refused the job: {msg}")
-    job = stdout.strip().split(";")[0]
-    atomic_write_json(current_path(out), {"job": job, "dir": os.path.relpath(subdir, out), "state": "submitted",
-                                          "tasks": len(shards), "points": len(todo),
-                                          "submitted": plan["submitted"]})
+    job = None
+    try:
+        rc, stdout, err = _run(cmd)
+        if rc != 0:
+            msg = " ".join(err.split("\n"))
+            shutil.rmtree(subdir, ignore_errors=True)
+            raise StudyError(f"--slurm: {_which_option(msg, opts)}: Slurm refused the job: {msg}")
+        job = stdout.strip().split(";")[0]
+        atomic_write_json(current_path(out), {"job": job, "dir": os.path.relpath(subdir, out), "state": "submitted",
+                                              "tasks": len(shards), "points": len(todo),
+                                              "submitted": plan["submitted"]})
+    except KeyboardInterrupt:
+        if job is not None:  # submitted but not recorded: nobody could follow it, so it goes
+            cancel(job, out, label)
+        raise
     runner.log(f"submitted Slurm job {job}: {len(shards)} task(s) ({' '.join(shlex.quote(c) for c in cmd)}); "
                f"logs in {os.path.join(subdir, 'logs')}")
     if not wait:
