@@ -52,8 +52,8 @@ SlurmdPort=$d_port
 AuthType=auth/munge
 CredType=cred/munge
 AuthInfo=socket=$d/munge/munge.socket
-SlurmUser=root
-SlurmdUser=root
+SlurmUser=$(id -un)
+SlurmdUser=$(id -un)
 StateSaveLocation=$d/state
 SlurmdSpoolDir=$d/spool/%n
 SlurmctldPidFile=$d/slurmctld.pid

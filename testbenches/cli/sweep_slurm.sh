@@ -66,6 +66,22 @@ rc=$?
 check "no sbatch on PATH: exit 2, says so, nothing written ($(head -1 "$t/err-nobin"))" \
   '[ $rc -eq 2 ] && grep -q "sbatch.*not found on PATH" "$t/err-nobin" && [ ! -e "$t/o-nobin" ]'
 
+# --- bad command lines: exit 2, one line, nothing written
+bad_cli() {  # NAME 'regex' ARGS...
+  local name=$1 re=$2; shift 2
+  "$sweep" "$t/a.json" --out "$t/o-bad" "$@" > /dev/null 2> "$t/err-bad"
+  local rc=$?
+  check "$name: exit 2, '$(head -1 "$t/err-bad")'" \
+    '[ $rc -eq 2 ] && grep -Eq -- "$re" "$t/err-bad" && [ "$(wc -l < "$t/err-bad")" -eq 1 ] && [ ! -e "$t/o-bad" ]'
+}
+bad_cli "cluster option without --slurm" "--partition needs --slurm" --partition cpu
+bad_cli "--points-per-task 0" "--points-per-task = 0 is not allowed" --slurm --points-per-task 0
+bad_cli "--array-max 0" "--array-max = 0 is not allowed" --slurm --array-max 0
+bad_cli "--poll 0" "--poll = 0.0 is not allowed" --slurm --poll 0
+bad_cli "--slurm with --check" "--check and --slurm cannot be combined" --slurm --check
+bad_cli "--status of a directory never run" "no such output directory" --status
+bad_cli "--collect of a directory never run" "no points directory" --collect
+
 cluster_start "$t/cluster" || { echo "FAIL: the test cluster did not start"; exit 1; }
 
 # --- a controller that does not answer: the cluster's configuration with a port nobody listens on
