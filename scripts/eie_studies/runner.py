@@ -6,6 +6,7 @@ Layout of an output directory OUT:
   OUT/points/<id>.json      one file per point: the configuration, status and eie-sim's statistics
   OUT/results.csv           one row per point (results.py)
   OUT/tmp/                  work files of running tools; removed at start and end
+  OUT/slurm/                Slurm submissions: plans, shards, task logs and records (slurm.py)
 
 Work shared between points is done once. Compression (synthetic data, pruning, k-means, encoding,
 golden model) is the expensive part; eie-sim re-encodes an image for another layout (num_pes,
