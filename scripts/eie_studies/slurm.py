@@ -268,8 +268,11 @@ def _task_script(sweep_path, out, subdir, opts):
     return "\n".join(lines) + "\n"
 
 
-def _check_free(out):
-    """Refuses a second submission while the last array of OUT still has tasks in the queue."""
+def check_free(out):
+    """Refuses a second submission (or a local run) while the last array of OUT still has tasks in
+    the queue."""
+    if not os.path.isdir(out):
+        return
     rec = current(out)
     if rec is None or rec.get("state") != "submitted":
         return
@@ -284,8 +287,7 @@ def submit(sweep, out, opts, jobs, quiet=False, wait=True, label="sweep"):
     out = os.path.abspath(out)
     sweep_mod.check_out_dir(sweep, out)
     check_slurm()
-    if os.path.isdir(out):
-        _check_free(out)
+    check_free(out)
     runner = Runner(out, jobs, quiet=quiet, label=label)
     records, todo = runner.split_done(sweep.point_list) if os.path.isdir(runner.points_dir) else ({}, sweep.point_list)
     skipped = len(sweep.point_list) - len(todo)

@@ -230,6 +230,10 @@ check "--no-wait: exit 0 right after submitting job $job" '[ $rc -eq 0 ] && grep
 rc=$?
 check "a second --slurm while the array runs: exit 2, names the job" \
   '[ $rc -eq 2 ] && grep -q "still running as Slurm job $job" "$t/err-twice"'
+"$sweep" "$t/b.json" --out "$oc" 2> "$t/err-local-while"
+rc=$?
+check "...and so is a local run into the same directory" \
+  '[ $rc -eq 2 ] && grep -q "still running as Slurm job $job" "$t/err-local-while"'
 for _ in $(seq 1 600); do [ -z "$(squeue -h -j "$job" 2> /dev/null)" ] && break; sleep 0.1; done
 "$sweep" "$t/b.json" --collect --out "$oc" 2> "$t/err-collect2"
 check "--collect after the array ended: all 16 points in results.csv" \
