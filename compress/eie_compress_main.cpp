@@ -20,6 +20,7 @@
 #include "compress/compressor.hpp"
 #include "compress/image_io.hpp"
 #include "compress/npy.hpp"
+#include "compress/safetensors.hpp"
 #include "compress/synthetic.hpp"
 #include "hw/version.hpp"
 
@@ -206,7 +207,7 @@ int run(int argc, char** argv) {
         ("preset", po::value<std::string>(), "synthetic benchmark layer: alex6 alex7 alex8 vgg6 vgg7 vgg8 ntwe ntwd ntlstm")
         ("synthetic", po::value<std::string>(), "synthetic layer IN,OUT (input length, output length)")
         ("weights", po::value<std::string>(), "one layer from W.npy, shape (out_len, in_len)")
-        ("npz", po::value<std::string>(), "several layers from NET.npz (with --layers)");
+        ("npz", po::value<std::string>(), "several layers from NET.npz or NET.safetensors (with --layers)");
     po::options_description srcopt("Source options");
     srcopt.add_options()
         ("layers", po::value<std::string>(), "with --npz: w6[:b6],w7[:b7],... array names in order (bias optional)")
@@ -356,7 +357,7 @@ int run(int argc, char** argv) {
         const std::string path = opt("npz");
         if (!has("layers"))
             throw UsageError(fmt::format("--npz {}: --layers w1[:b1],w2[:b2],... is required (the array names in order)", path));
-        auto arrays = read_npz(path);
+        auto arrays = read_tensor_archive(path);  // .npz, or .safetensors by name
         std::string names;
         for (const auto& kv : arrays) names += (names.empty() ? "" : ", ") + kv.first;
         auto get = [&](const std::string& name) -> const NpyArray& {

@@ -96,10 +96,10 @@ void for_each_param(Config& c, F&& f) {
     f(ParamSpec{"index_bits", "bits", "relative row index width", 1, 8, PC::layout}, c.index_bits);
     f(ParamSpec{"ptr_sram_bytes", "bytes", "pointer SRAM per PE (both banks)", 1, 1ull << 40, PC::layout}, c.ptr_sram_bytes);
     f(ParamSpec{"ptr_bits", "bits", "column pointer width", 4, 32, PC::layout}, c.ptr_bits);
-    f(ParamSpec{"act_bits", "bits", "activation and accumulator width", 4, 16, PC::quantisation}, c.act_bits);
+    f(ParamSpec{"act_bits", "bits", "activation and accumulator width", 4, 32, PC::quantisation}, c.act_bits);
     f(ParamSpec{"act_rf_entries", "entries", "source/destination register file entries per PE", 1, 1 << 20, PC::layout}, c.act_rf_entries);
     f(ParamSpec{"act_sram_entries", "entries", "activation SRAM entries per PE", 0, 1ull << 32, PC::layout}, c.act_sram_entries);
-    f(ParamSpec{"codebook_value_bits", "bits", "shared weight value width", 4, 16, PC::quantisation}, c.codebook_value_bits);
+    f(ParamSpec{"codebook_value_bits", "bits", "shared weight value width", 4, 32, PC::quantisation}, c.codebook_value_bits);
     f(ParamSpec{"codebook_slots", "codebooks", "codebooks held per PE (one per resident layer)", 1, 4096, PC::layout}, c.codebook_slots);
     f(ParamSpec{"dma_bits", "bits/cycle", "host DMA width in I/O mode", 8, 65536, PC::timing}, c.dma_bits);
     f(ParamSpec{"grow_memories", "", "grow memories to fit instead of failing (scaling studies)", 0, 1, PC::layout}, c.grow_memories);

@@ -853,6 +853,9 @@ def make_plots(rows, out_dir, titles=None, bars=True):
             continue
         others = [v for v in vary if v != x]
         made.append(handlers[name](plt, ok, out_dir, titles, others))
+    if vary and any(r.get(LATENCY_MEDIAN) not in (None, "") for r in ok):
+        x = "num_pes" if "num_pes" in vary else vary[0]
+        made.append(fig_latency_accuracy(plt, ok, out_dir, titles, x, [v for v in vary if v != x]))
     if not bars and vary:
         for name in ("benchmarks_time_energy", "energy_breakdown"):
             skipped.append((name, f"per-benchmark figure, left out as {', '.join(vary)} varies"))
@@ -869,3 +872,47 @@ def make_plots(rows, out_dir, titles=None, bars=True):
     else:
         skipped.append(("energy_breakdown", "the CSV has no energy columns (energy_component_pj_*)"))
     return made, skipped
+
+
+# ---- user networks (eie-sim --inputs): per-inference latency next to accuracy
+LATENCY_MEDIAN, LATENCY_P99 = "per_inference_time_us_median", "per_inference_time_us_p99"
+
+
+def fig_latency_accuracy(plt, rows, out_dir, titles, x, others):
+    """Per-inference latency (median solid, p99 dashed) against x, one colour per line of the
+    other varying parameters, and the top-1 accuracy beside it."""
+    rows = [r for r in rows if r.get(LATENCY_MEDIAN) not in (None, "")]
+    groups = series(rows, x, others)
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10.5, 4.2), gridspec_kw={"width_ratios": [2, 1]})
+    for i, (key, rs) in enumerate(groups.items()):
+        color = COLORS[i % len(COLORS)]
+        label = _label(key, others, titles)
+        xs = [r[x] for r in rs]
+        ax.plot(xs, [r[LATENCY_MEDIAN] for r in rs], color=color, marker="o", label=f"{label} median")
+        ax.plot(xs, [r[LATENCY_P99] for r in rs], color=color, marker="^", linestyle="--", label=f"{label} p99")
+        if all(r.get("accuracy_top1") not in (None, "") for r in rs):
+            bx.plot(xs, [100 * r["accuracy_top1"] for r in rs], color=color, marker="o", label=label)
+    values = sorted({r[x] for r in rows})
+    log2 = all(isinstance(v, (int, float)) and v > 0 and (int(v) & (int(v) - 1)) == 0 for v in values)
+    for a in (ax, bx):
+        if log2:
+            _log2_axis(a, values)
+        a.set_xlabel(x)
+    ax.set_ylabel("latency per inference (us at the clock)")
+    ax.set_title("Per-inference latency: median and p99")
+    bx.set_ylabel("top-1 accuracy (%)")
+    bx.set_title("Accuracy")
+    _legend_right(bx, len(groups))
+    ax.legend(fontsize="small", frameon=False)
+    title = f"Per-inference latency and accuracy vs {x}"
+    lo, hi = values[0], values[-1]
+    at = lambda v, k: [r[k] for r in rows if r[x] == v]
+    med_lo, med_hi = min(at(lo, LATENCY_MEDIAN)), min(at(hi, LATENCY_MEDIAN))
+    accs = sorted({round(100 * r["accuracy_top1"], 4) for r in rows if r.get("accuracy_top1") not in (None, "")})
+    acc_text = (f"top-1 accuracy stays at {accs[0]:.2f}% at every point (timing and layout never change "
+                "what is computed)" if len(accs) == 1 else
+                f"top-1 accuracy ranges from {accs[0]:.2f}% to {accs[-1]:.2f}%" if accs else "no labels given")
+    sentence = (f"The best median latency per inference goes from {med_lo:.3f} us at {x}={params.fmt_value(lo)} "
+                f"to {med_hi:.3f} us at {x}={params.fmt_value(hi)}; {acc_text}.")
+    return _finish(plt, fig, out_dir, "latency_accuracy", title, sentence,
+                   {"x": x, "values": values, "median_lo": med_lo, "median_hi": med_hi, "accuracy": accs})

@@ -64,6 +64,19 @@ def _sum_layers(layers):
     return total
 
 
+def batch_columns(batch):
+    """A user-network point (eie-sim --inputs): its accuracy and per-inference distributions."""
+    row = {"inputs": batch.get("count")}
+    acc = batch.get("accuracy") or {}
+    row["accuracy_top1"] = acc.get("top1")
+    row["accuracy_top5"] = acc.get("top5")
+    for fig, dist in (batch.get("per_inference") or {}).items():
+        if isinstance(dist, dict) and "median" in dist:
+            for k, v in dist.items():
+                row[f"per_inference_{fig}_{k}"] = v
+    return row
+
+
 def summary(rec):
     """The flat row of one point record: eie-sim's run totals (the whole image; a benchmark is one
     layer, so they are that layer's figures), its area and I/O figures and run facts."""
@@ -93,6 +106,8 @@ def summary(rec):
         for section in ("area", "io"):
             if isinstance(stats.get(section), dict):
                 row.update(flatten(stats[section], section + "_"))
+        if isinstance(stats.get("batch"), dict):
+            row.update(batch_columns(stats["batch"]))
         for k in ("wall_seconds", "simulate_wall_seconds", "compute_wall_seconds", "pe_cycles_per_second"):
             if k in stats:
                 row[k] = stats[k]

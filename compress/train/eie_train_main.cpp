@@ -1,0 +1,458 @@
+// eie-train: Deep Compression with retraining (docs/training.md). Exit codes:
+// 0 ok, 2 bad input or usage, 3 a layer does not fit the memories, 4 the
+// training diverged (the last good checkpoint is kept), 1 internal error.
+// On any error no image directory and no JSON report are written.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+
+#include "compress/idx.hpp"
+#include "compress/image_io.hpp"
+#include "compress/npy.hpp"
+#include "compress/safetensors.hpp"
+#include "compress/train/pipeline.hpp"
+#include "hw/model/batch_inference.hpp"
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+using namespace eie;
+
+namespace {
+
+// SystemC owns main() and prints its banner before sc_main() runs: an
+// initialiser of the executable is early enough to keep it quiet (an explicit
+// setting by the user is kept).
+struct QuietSystemC {
+    QuietSystemC() { setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0); }
+} quiet_systemc;
+
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+std::vector<std::string> split(const std::string& s, char sep) {
+    std::vector<std::string> out;
+    std::size_t pos = 0;
+    while (true) {
+        std::size_t q = s.find(sep, pos);
+        out.push_back(s.substr(pos, q == std::string::npos ? std::string::npos : q - pos));
+        if (q == std::string::npos) break;
+        pos = q + 1;
+    }
+    return out;
+}
+
+double parse_double(const std::string& text, const std::string& option, double lo, double hi, bool lo_open) {
+    double v = 0;
+    if (!parse_whole_number(text, v) || !std::isfinite(v))
+        throw UsageError(fmt::format("{}: '{}' is not a finite number", option, text));
+    if ((lo_open ? !(v > lo) : !(v >= lo)) || v > hi)
+        throw UsageError(fmt::format("{}: {} is out of range (allowed: {} {} .. {})", option, text, lo,
+                                     lo_open ? "(exclusive)" : "", hi));
+    return v;
+}
+
+long long parse_int(const std::string& text, const std::string& option, long long lo, long long hi) {
+    double v = 0;
+    if (!parse_whole_number(text, v) || v != std::floor(v) || std::fabs(v) > 9e15)
+        throw UsageError(fmt::format("{}: '{}' is not an integer", option, text));
+    if (v < double(lo) || v > double(hi))
+        throw UsageError(fmt::format("{}: {} is out of range (allowed: {} .. {})", option, text, lo, hi));
+    return static_cast<long long>(v);
+}
+
+void check_parent_writable(const std::string& path, const char* what) {
+    fs::path parent = fs::path(path).parent_path();
+    if (parent.empty()) parent = ".";
+    std::error_code ec;
+    if (!fs::is_directory(parent, ec))
+        throw UsageError(fmt::format("{} '{}': parent directory '{}' does not exist", what, path, parent.string()));
+    if (::access(parent.c_str(), W_OK | X_OK) != 0)
+        throw UsageError(fmt::format("{} '{}': directory '{}' is not writable: {}", what, path, parent.string(),
+                                     std::strerror(errno)));
+}
+
+void check_image_target(const std::string& dir, const char* what) {
+    check_parent_writable(dir, what);
+    std::error_code ec;
+    if (!fs::exists(fs::symlink_status(dir, ec))) return;
+    std::ifstream in(fs::path(dir) / "manifest.json");
+    bool image = false;
+    if (fs::is_directory(dir, ec) && in) {
+        try {
+            nlohmann::json j;
+            in >> j;
+            image = j.is_object() && j.value("format", "") == "eie-image";
+        } catch (const std::exception&) {
+        }
+    }
+    if (!image)
+        throw UsageError(fmt::format("{} '{}': exists and is not an image directory (no manifest.json with format "
+                                     "'eie-image'); refusing to replace it",
+                                     what, dir));
+}
+
+void write_json_atomically(const std::string& path, const nlohmann::json& j) {
+    const std::string tmp = fmt::format("{}.tmp-{}", path, ::getpid());
+    std::ofstream out(tmp);
+    out << j.dump(2) << "\n";
+    out.close();
+    std::error_code ec;
+    if (!out) {
+        fs::remove(tmp, ec);
+        throw UsageError(fmt::format("--json '{}': cannot write '{}': {}", path, tmp, std::strerror(errno)));
+    }
+    fs::rename(tmp, path, ec);
+    if (ec) {
+        fs::remove(tmp, ec);
+        throw UsageError(fmt::format("--json '{}': cannot write: {}", path, ec.message()));
+    }
+}
+
+// The fully-connected layers of an MLP, in order, from a named-array archive.
+std::vector<FloatLayer> import_layers(const std::string& path, const std::string& spec) {
+    auto arrays = read_tensor_archive(path);
+    std::string names;
+    for (const auto& kv : arrays) names += (names.empty() ? "" : ", ") + kv.first;
+    auto get = [&](const std::string& name) -> const NpyArray& {
+        auto it = arrays.find(name);
+        if (it == arrays.end())
+            throw UsageError(fmt::format("--layers: array '{}' is not in {} (it holds: {})", name, path, names));
+        return it->second;
+    };
+    auto is_float = [](const NpyArray& a) { return a.dtype.size() >= 2 && a.dtype[1] == 'f'; };
+    std::vector<FloatLayer> out;
+    for (const auto& item : split(spec, ',')) {
+        auto parts = split(item, ':');
+        if (parts.size() > 2 || parts[0].empty() || (parts.size() == 2 && parts[1].empty()))
+            throw UsageError(fmt::format("--layers: '{}' must be WEIGHTS or WEIGHTS:BIAS (array names)", item));
+        const NpyArray& w = get(parts[0]);
+        const std::string where = path + ":" + parts[0];
+        if (!is_float(w) || w.shape.size() != 2 || w.shape[0] == 0 || w.shape[1] == 0 || w.shape[0] > (1u << 24) ||
+            w.shape[1] > (1u << 24))
+            throw UsageError(fmt::format("{}: a weight matrix must be a 2-D float array (out_len, in_len), each side 1 .. "
+                                         "2^24 (got dtype '{}', {} dimensions)",
+                                         where, w.dtype, w.shape.size()));
+        FloatLayer L;
+        L.name = parts[0];
+        for (char& c : L.name)
+            if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') c = '_';
+        L.out_len = uint32_t(w.shape[0]);
+        L.in_len = uint32_t(w.shape[1]);
+        for (std::size_t k = 0; k < w.data.size(); ++k) {
+            if (!std::isfinite(w.data[k]))
+                throw UsageError(fmt::format("{}: weight at row {}, col {} is {} (weights must be finite)", where,
+                                             k / L.in_len, k % L.in_len, w.data[k]));
+            L.weights.push_back(float(w.data[k]));
+        }
+        if (parts.size() == 2) {
+            const NpyArray& b = get(parts[1]);
+            if (!is_float(b) || b.shape.size() != 1 || b.shape[0] != L.out_len)
+                throw UsageError(fmt::format("{}:{}: a bias must be a 1-D float array of out_len = {} values", path,
+                                             parts[1], L.out_len));
+            for (double v : b.data) {
+                if (!std::isfinite(v))
+                    throw UsageError(fmt::format("{}:{}: bias value {} is not finite", path, parts[1], v));
+                L.bias.push_back(float(v));
+            }
+        }
+        if (!out.empty() && L.in_len != out.back().out_len)
+            throw UsageError(fmt::format("{}: layer '{}' takes {} inputs but the previous layer '{}' has {} outputs",
+                                         path, parts[0], L.in_len, out.back().name, out.back().out_len));
+        out.push_back(std::move(L));
+    }
+    for (auto& L : out) L.act = Activation::relu;
+    out.back().act = Activation::identity;
+    return out;
+}
+
+int run(int argc, char** argv) {
+    po::options_description net("Network");
+    net.add_options()
+        ("sizes", po::value<std::string>()->default_value("784,300,100,10"),
+         "layer sizes of the MLP, input first (ReLU between layers, identity on the last)")
+        ("import", po::value<std::string>(), "start from the trained layers of NET.npz or NET.safetensors (with --layers); "
+                                             "the dense step is skipped unless --epochs is given")
+        ("layers", po::value<std::string>(), "with --import: w1[:b1],w2[:b2],... array names in order (bias optional)");
+    po::options_description data("Data (IDX, plain or .gz, or .npy; default: Debian's Fashion-MNIST)");
+    const DataOptions fm = fashion_mnist_defaults();
+    data.add_options()
+        ("train-images", po::value<std::string>()->default_value(fm.train_images), "training images")
+        ("train-labels", po::value<std::string>()->default_value(fm.train_labels), "training labels")
+        ("test-images", po::value<std::string>()->default_value(fm.test_images), "test images (reporting only)")
+        ("test-labels", po::value<std::string>()->default_value(fm.test_labels), "test labels")
+        ("train-limit", po::value<std::string>()->default_value("0"), "use the first N training examples (0: all)")
+        ("test-limit", po::value<std::string>()->default_value("0"), "use the first N test examples (0: all)")
+        ("val-count", po::value<std::string>()->default_value("0"),
+         "validation examples taken from the training set (0: one twelfth)");
+    po::options_description sched("Schedule");
+    sched.add_options()
+        ("density", po::value<std::string>(),
+         "target weight density per layer: D or D1,D2,... in (0, 1] (default: 0.08,0.09,0.26, Deep Compression's "
+         "LeNet-300-100, for three layers; 0.1 otherwise)")
+        ("prune-steps", po::value<std::string>()->default_value("3"), "iterative pruning steps (density d^(k/steps))")
+        ("epochs", po::value<std::string>()->default_value("10"), "dense training epochs")
+        ("retrain-epochs", po::value<std::string>()->default_value("3"), "retraining epochs after each pruning step")
+        ("share-epochs", po::value<std::string>()->default_value("3"), "trained-quantisation epochs")
+        ("optimizer", po::value<std::string>()->default_value("adam"), "adam | sgd (momentum 0.9)")
+        ("lr", po::value<std::string>()->default_value("0.001"), "learning rate of dense training")
+        ("retrain-lr", po::value<std::string>()->default_value("0.0005"), "learning rate of masked retraining")
+        ("share-lr", po::value<std::string>()->default_value("0.0001"), "learning rate of the shared weights")
+        ("batch", po::value<std::string>()->default_value("128"), "mini-batch size")
+        ("seed", po::value<std::string>()->default_value("1"), "seed of initialisation, split and shuffling")
+        ("threads", po::value<std::string>(), "libtorch threads (default: libtorch's choice)")
+        ("calibration", po::value<std::string>()->default_value("256"),
+         "training examples used to choose the fixed-point formats");
+    po::options_description comp("Compression and architecture (as eie-compress)");
+    comp.add_options()
+        ("init", po::value<std::string>()->default_value("linear"), "k-means initialisation: linear | density | random")
+        ("config", po::value<std::string>(), "architecture JSON")
+        ("set", po::value<std::vector<std::string>>()->composing(), "name=value, repeatable")
+        ("pes", po::value<std::string>(), "shortcut for --set num_pes=N")
+        ("weight-bits", po::value<std::string>(), "shortcut for --set weight_bits=B")
+        ("index-bits", po::value<std::string>(), "shortcut for --set index_bits=B")
+        ("no-easy", "skip the easy version (prune and share without retraining)")
+        ("no-cycle-model", "skip the accuracy through the cycle model (the golden model's is always measured)")
+        ("jobs", po::value<std::string>()->default_value("2"), "worker processes of the cycle model");
+    po::options_description outo("Output");
+    outo.add_options()
+        ("output,o", po::value<std::string>(), "image directory to write (required unless --stop-after)")
+        ("easy-output", po::value<std::string>(), "also write the easy version's image here")
+        ("json", po::value<std::string>(), "write the report as JSON to FILE")
+        ("checkpoints", po::value<std::string>(), "checkpoint directory (one subdirectory per step)")
+        ("resume", "continue from the checkpoints in --checkpoints")
+        ("stop-after", po::value<std::string>(), "stop after this step: dense, prune-K or share")
+        ("quiet,q", "no progress and no report on the terminal")
+        ("help,h", "show this help");
+    po::options_description visible("eie-train: Deep Compression with retraining into an EIE image directory");
+    visible.add(net).add(data).add(sched).add(comp).add(outo);
+
+    po::variables_map vm;
+    try {
+        po::store(po::parse_command_line(argc, argv, visible), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        throw UsageError(fmt::format("{} (see --help)", e.what()));
+    }
+    if (vm.count("help")) {
+        std::cout << visible
+                  << "\nExit codes: 0 ok, 2 bad input or usage, 3 a layer does not fit the memories, 4 training "
+                     "diverged.\n";
+        return 0;
+    }
+    auto opt = [&](const char* name) { return vm.count(name) ? vm[name].as<std::string>() : std::string(); };
+    auto has = [&](const char* name) { return vm.count(name) > 0 && !vm[name].defaulted(); };
+    const bool quiet = vm.count("quiet") > 0;
+
+    // --- outputs first, so that nothing runs for minutes to fail at the end
+    const std::string out_dir = opt("output"), json_path = opt("json"), easy_dir = opt("easy-output");
+    if (!has("output") && !has("stop-after")) throw UsageError("-o DIR (the image directory to write) is required");
+    if (has("output")) check_image_target(out_dir, "-o");
+    if (has("easy-output")) check_image_target(easy_dir, "--easy-output");
+    if (has("json")) {
+        check_parent_writable(json_path, "--json");
+        if (fs::is_directory(json_path)) throw UsageError(fmt::format("--json '{}': is a directory", json_path));
+    }
+    if (has("resume") && !has("checkpoints")) throw UsageError("--resume needs --checkpoints DIR");
+    if (has("stop-after") && !has("checkpoints"))
+        throw UsageError("--stop-after needs --checkpoints DIR (to resume from later)");
+    if (has("checkpoints")) {
+        const std::string c = opt("checkpoints");
+        std::error_code ec;
+        if (fs::exists(c, ec) && !fs::is_directory(c, ec))
+            throw UsageError(fmt::format("--checkpoints '{}': exists and is not a directory", c));
+        if (!fs::exists(c, ec)) check_parent_writable(c, "--checkpoints");
+    }
+
+    // --- network
+    std::vector<uint32_t> sizes;
+    std::vector<FloatLayer> imported;
+    if (has("import")) {
+        if (has("sizes")) throw UsageError("--sizes goes without --import (an imported network has its own sizes)");
+        if (!has("layers"))
+            throw UsageError(fmt::format("--import {}: --layers w1[:b1],w2[:b2],... is required (the array names in order)",
+                                         opt("import")));
+        imported = import_layers(opt("import"), opt("layers"));
+        sizes.push_back(imported.front().in_len);
+        for (const auto& L : imported) sizes.push_back(L.out_len);
+    } else {
+        if (has("layers")) throw UsageError("--layers goes with --import");
+        for (const auto& t : split(opt("sizes"), ',')) sizes.push_back(uint32_t(parse_int(t, "--sizes", 1, 1 << 24)));
+    }
+    if (sizes.size() < 2)
+        throw UsageError(fmt::format("--sizes: '{}' needs at least two sizes (inputs, outputs)", opt("sizes")));
+    const std::size_t nl = sizes.size() - 1;
+    std::vector<double> densities;
+    {
+        auto items = split(has("density") ? opt("density") : nl == 3 ? "0.08,0.09,0.26" : "0.1", ',');
+        if (items.size() == 1) items.assign(nl, items[0]);
+        if (items.size() != nl)
+            throw UsageError(fmt::format("--density: {} values given for {} layers (give one value for all, or one per "
+                                         "layer)",
+                                         items.size(), nl));
+        for (const auto& t : items) densities.push_back(parse_double(t, "--density", 0, 1, true));
+    }
+
+    PipelineOptions po_;
+    po_.densities = densities;
+    po_.prune_steps = uint32_t(parse_int(opt("prune-steps"), "--prune-steps", 1, 100));
+    po_.dense.epochs = uint32_t(parse_int(opt("epochs"), "--epochs", 0, 10000));
+    po_.retrain.epochs = uint32_t(parse_int(opt("retrain-epochs"), "--retrain-epochs", 0, 10000));
+    po_.share.epochs = uint32_t(parse_int(opt("share-epochs"), "--share-epochs", 0, 10000));
+    Optimizer optk;
+    try {
+        optk = parse_optimizer(opt("optimizer"));
+    } catch (const std::invalid_argument& e) {
+        throw UsageError(fmt::format("--optimizer: {}", e.what()));
+    }
+    const uint32_t batch = uint32_t(parse_int(opt("batch"), "--batch", 1, 1 << 20));
+    for (auto [s, name] : {std::pair{&po_.dense, "lr"}, {&po_.retrain, "retrain-lr"}, {&po_.share, "share-lr"}}) {
+        s->opt.optimizer = optk;
+        s->opt.batch = batch;
+        s->opt.lr = parse_double(opt(name), fmt::format("--{}", name), 0, 1e12, true);
+    }
+    po_.seed = uint64_t(parse_int(opt("seed"), "--seed", 0, (1ll << 53)));
+    po_.calibration_count = uint32_t(parse_int(opt("calibration"), "--calibration", 1, 1 << 24));
+    po_.checkpoint_dir = opt("checkpoints");
+    po_.resume = vm.count("resume") > 0;
+    po_.stop_after = opt("stop-after");
+    po_.easy_version = !vm.count("no-easy");
+    try {
+        po_.compress.init = parse_kmeans_init(opt("init"));
+    } catch (const std::invalid_argument& e) {
+        throw UsageError(fmt::format("--init: {}", e.what()));
+    }
+    po_.compress.kmeans_seed = po_.seed;
+    {
+        ArchConfig& a = po_.compress.arch;
+        if (has("config")) a = arch_from_json_file(opt("config"));
+        if (has("pes")) apply_override(a, "num_pes=" + opt("pes"), "--pes");
+        if (has("weight-bits")) apply_override(a, "weight_bits=" + opt("weight-bits"), "--weight-bits");
+        if (has("index-bits")) apply_override(a, "index_bits=" + opt("index-bits"), "--index-bits");
+        if (vm.count("set"))
+            for (const auto& s : vm["set"].as<std::vector<std::string>>()) apply_override(a, s, "--set " + s);
+        a.validate("architecture (--config, --set and shortcuts)");
+    }
+    if (has("threads")) set_torch_threads(uint32_t(parse_int(opt("threads"), "--threads", 1, 256)));
+
+    // --- data
+    DataOptions dopt;
+    dopt.train_images = opt("train-images");
+    dopt.train_labels = opt("train-labels");
+    dopt.test_images = opt("test-images");
+    dopt.test_labels = opt("test-labels");
+    dopt.train_limit = uint64_t(parse_int(opt("train-limit"), "--train-limit", 0, 1ll << 40));
+    dopt.test_limit = uint64_t(parse_int(opt("test-limit"), "--test-limit", 0, 1ll << 40));
+    dopt.val_count = uint64_t(parse_int(opt("val-count"), "--val-count", 0, 1ll << 40));
+    dopt.seed = po_.seed;
+    TrainData td = load_data(dopt);
+    if (sizes.front() != td.train.dim)
+        throw UsageError(fmt::format("--sizes: layer sizes do not fit the data: the first size is {} but the images of "
+                                     "{} have {} values each",
+                                     sizes.front(), dopt.train_images, td.train.dim));
+    po_.start = imported.empty() ? init_mlp(sizes, po_.seed) : imported;
+    po_.skip_dense = !imported.empty() && !has("epochs");
+
+    auto progress = [&](const std::string& line) {
+        if (!quiet) std::cerr << "eie-train: " << line << std::endl;
+    };
+    const std::string net_name = has("import") ? opt("import") : opt("sizes");
+    progress(fmt::format("{} on {}; BLAS: {}", net_name, td.source, blas_in_use()));
+    PipelineResult res = run_pipeline(td, po_, progress);
+
+    if (!res.stopped_early && !vm.count("no-cycle-model")) {
+        // Every test image through the cycle model (eie-sim's batch inference), checked bit for bit.
+        const Image& image = res.compressed->image;
+        InputSelection sel;
+        if (dopt.test_limit) sel.count = dopt.test_limit;
+        InputSet inputs = load_inputs(dopt.test_images, image, sel);
+        std::vector<int64_t> labels = load_labels(dopt.test_labels, inputs, image.layers.back().out_len);
+        BatchOptions bo;
+        bo.jobs = unsigned(parse_int(opt("jobs"), "--jobs", 1, 256));
+        progress(fmt::format("cycle model: {} test images ({} jobs)", inputs.size(), bo.jobs));
+        BatchResult br = run_batch(image, inputs, bo);
+        AccuracyReport acc = accuracy(br, labels);
+        PipelineResult::CycleModel c;
+        c.inputs = acc.count;
+        c.top1 = acc.top1();
+        c.bit_exact = br.bit_exact;
+        for (const auto& x : br.records) c.mean_cycles += double(x.cycles), c.mean_energy_pj += x.energy_pj;
+        if (!br.records.empty()) c.mean_cycles /= double(br.records.size()), c.mean_energy_pj /= double(br.records.size());
+        set_cycle_model(res, c);
+        if (!br.bit_exact)
+            throw std::runtime_error(fmt::format("the cycle model is not bit-exact with the golden model on test input "
+                                                 "{} (layer {}, row {})",
+                                                 br.first_mismatch->file_row, br.first_mismatch->where.layer,
+                                                 br.first_mismatch->where.row));
+    }
+    nlohmann::json report = res.report;
+    std::string cmdline;
+    for (int i = 0; i < argc; ++i) cmdline += (i ? " " : "") + std::string(argv[i]);
+    report["command_line"] = cmdline;
+    report["sizes"] = sizes;
+    report["blas"] = blas_in_use();
+    if (!res.stopped_early) {
+        write_image_dir(res.compressed->image, out_dir, report);
+        if (res.easy && has("easy-output")) write_image_dir(res.easy->image, easy_dir, report["easy_version"]);
+    }
+    if (has("json")) write_json_atomically(json_path, report);
+    if (!quiet) {
+        if (res.stopped_early)
+            std::cout << fmt::format("eie-train: stopped after {} (resume with --resume --checkpoints {})\n\n",
+                                     po_.stop_after, po_.checkpoint_dir);
+        else
+            std::cout << "eie-train: " << net_name << " -> " << out_dir << "\n\n";
+        std::cout << format_pipeline_report(res);
+    }
+    return 0;
+}
+
+}  // namespace
+
+// SystemC's main() calls it (declared extern "C" by SystemC).
+extern "C" int sc_main(int argc, char** argv);
+int sc_main(int argc, char** argv) {
+    auto fail = [](const std::exception& e, int code) {
+        std::cerr << "eie-train: " << e.what() << "\n";
+        return code;
+    };
+    try {
+        return run(argc, argv);
+    } catch (const CapacityError& e) {
+        return fail(e, 3);
+    } catch (const DivergedError& e) {
+        return fail(e, 4);
+    } catch (const TrainError& e) {
+        return fail(e, 2);
+    } catch (const UsageError& e) {
+        return fail(e, 2);
+    } catch (const IdxError& e) {
+        return fail(e, 2);
+    } catch (const NpyError& e) {
+        return fail(e, 2);
+    } catch (const ConfigError& e) {
+        return fail(e, 2);
+    } catch (const ImageError& e) {
+        return fail(e, 2);
+    } catch (const CompressError& e) {
+        return fail(e, 2);
+    } catch (const BatchInputError& e) {
+        return fail(e, 2);
+    } catch (const std::invalid_argument& e) {
+        return fail(e, 2);
+    } catch (const std::exception& e) {
+        std::cerr << "eie-train: internal error: " << e.what() << "\n";
+        return 1;
+    }
+}
