@@ -68,6 +68,17 @@ std::string RegularFile::read_all(uint64_t max_bytes) const {
     return read_at(0, size_);
 }
 
+std::string printable(const std::string& s, std::size_t max_len) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size() && i < max_len; ++i) {
+        const unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c >= 32 && c < 127) out += char(c);
+        else out += fmt::format("\\x{:02x}", c);
+    }
+    if (s.size() > max_len) out += "...";
+    return out;
+}
+
 std::string read_regular_file(const std::string& path, const std::string& what, uint64_t max_bytes) {
     return RegularFile(path, what).read_all(max_bytes);
 }

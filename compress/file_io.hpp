@@ -43,6 +43,10 @@ private:
     uint64_t size_ = 0;
 };
 
+// `s` for an error message: bytes outside printable ASCII (NUL, control,
+// non-ASCII) as \xNN, cut after max_len characters with "...".
+std::string printable(const std::string& s, std::size_t max_len = 40);
+
 // Convenience: RegularFile(path, what).read_all(max_bytes).
 std::string read_regular_file(const std::string& path, const std::string& what, uint64_t max_bytes);
 

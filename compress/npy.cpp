@@ -37,22 +37,6 @@ constexpr std::size_t kMagicLen = 6;
     throw NpyError(source + ": " + what);
 }
 
-std::string printable(const std::string& s, std::size_t max_len = 40) {
-    std::string out;
-    for (std::size_t i = 0; i < s.size() && i < max_len; ++i) {
-        unsigned char c = static_cast<unsigned char>(s[i]);
-        if (c >= 32 && c < 127) {
-            out += char(c);
-        } else {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", c);
-            out += buf;
-        }
-    }
-    if (s.size() > max_len) out += "...";
-    return out;
-}
-
 uint64_t load_le(const unsigned char* p, int n) {
     uint64_t v = 0;
     for (int i = n - 1; i >= 0; --i) v = (v << 8) | p[i];
@@ -437,12 +421,18 @@ NpyHeader parse_header(const std::string& bytes, uint64_t total, const std::stri
 }
 
 // Converts the data (exactly h.data_bytes() bytes) to doubles in C order.
-NpyArray decode(const NpyHeader& h, const unsigned char* data) {
+NpyArray decode(const NpyHeader& h, const unsigned char* data, const std::string& source) {
     NpyArray arr;
     arr.shape = h.shape;
     arr.dtype = h.dtype;
     const Dtype& dt = h.dt;
     const uint64_t count = h.count;
+    try {
+        arr.data.reserve(count);
+    } catch (const std::exception&) {  // bad_alloc or length_error: a real but too large file
+        fail(source, "data: " + std::to_string(count) + " elements (" + std::to_string(count * 8) +
+                         " bytes as doubles) do not fit in memory");
+    }
     arr.data.resize(count);
     const std::size_t rank = arr.shape.size();
     if (!h.fortran || rank <= 1) {
@@ -477,7 +467,7 @@ NpyArray decode(const NpyHeader& h, const unsigned char* data) {
 
 NpyArray parse_npy(const std::string& bytes, const std::string& source) {
     const NpyHeader h = parse_header(bytes, bytes.size(), source);
-    return decode(h, reinterpret_cast<const unsigned char*>(bytes.data()) + h.data_start);
+    return decode(h, reinterpret_cast<const unsigned char*>(bytes.data()) + h.data_start, source);
 }
 
 NpyArray read_npy(const std::string& path) {
@@ -489,8 +479,14 @@ NpyArray read_npy(const std::string& path) {
         const uint64_t data_start = header_end(head, file.size(), path);
         head = file.read_at(0, data_start);
         const NpyHeader h = parse_header(head, file.size(), path);
-        const std::string data = file.read_at(data_start, h.data_bytes());
-        return decode(h, reinterpret_cast<const unsigned char*>(data.data()));
+        std::string data;
+        try {
+            data = file.read_at(data_start, h.data_bytes());
+        } catch (const std::bad_alloc&) {
+            fail(path, "data: " + std::to_string(h.data_bytes()) + " bytes (" + std::to_string(h.count) +
+                           " elements) do not fit in memory");
+        }
+        return decode(h, reinterpret_cast<const unsigned char*>(data.data()), path);
     } catch (const FileError& e) {
         throw NpyError(e.what());
     }
@@ -530,7 +526,11 @@ std::string inflate_member(const unsigned char* in, uint64_t csize, uint64_t usi
         if (out.size() + got > limit)
             fail(member, "inflates to more than the " + std::to_string(limit) + " bytes " +
                              (header_checked ? "its .npy header needs" : "the directory records"));
-        out.append(reinterpret_cast<const char*>(chunk.data()), got);
+        try {
+            out.append(reinterpret_cast<const char*>(chunk.data()), got);
+        } catch (const std::bad_alloc&) {
+            fail(member, "inflating to " + std::to_string(usize) + " bytes: does not fit in memory");
+        }
         if (!header_checked && out.size() >= 12) {
             uint64_t end_of_header = 0;
             try {
