@@ -9,6 +9,7 @@
 
 #include "compress/file_io.hpp"
 
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -315,6 +316,9 @@ std::string read_file(const std::string& path, const char* what) {
 
 namespace {
 
+// A stream's total size before its end is seen (header sizes are checked, data sizes later).
+constexpr uint64_t kSizeUnknown = std::numeric_limits<uint64_t>::max() / 2;
+
 // The header of a .npy: where the data start and what they hold.
 struct NpyHeader {
     Dtype dt;
@@ -411,7 +415,7 @@ NpyHeader parse_header(const std::string& bytes, uint64_t total, const std::stri
     if (overflow || count > std::numeric_limits<uint64_t>::max() / uint64_t(dt.size))
         fail(source, "shape: the element count overflows 64 bits");
     const uint64_t needed = count * uint64_t(dt.size);
-    if (needed != available)
+    if (total != kSizeUnknown && needed != available)
         fail(source, std::string("data: ") + (needed > available ? "too short" : "too long") + " for shape " +
                          "and dtype '" + arr.dtype + "': needs " + std::to_string(needed) + " bytes, file has " +
                          std::to_string(available));
@@ -470,7 +474,59 @@ NpyArray parse_npy(const std::string& bytes, const std::string& source) {
     return decode(h, reinterpret_cast<const unsigned char*>(bytes.data()) + h.data_start, source);
 }
 
+namespace {
+
+// Appends up to `count` bytes of `in` to `out` in chunks, so memory grows
+// with the bytes that really arrive, not with what a header claims.
+uint64_t read_stream(std::istream& in, uint64_t count, std::string& out) {
+    uint64_t done = 0;
+    char buf[1 << 16];
+    while (done < count && in) {
+        in.read(buf, std::streamsize(std::min<uint64_t>(sizeof buf, count - done)));
+        out.append(buf, std::size_t(in.gcount()));
+        done += uint64_t(in.gcount());
+    }
+    return done;
+}
+
+// A pipe (e.g. a shell's <(...)) has no size to check in advance: the
+// header is read first, then exactly the data it needs, growing as they come.
+NpyArray read_npy_stream(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) fail(path, std::string("cannot open .npy file: ") + std::strerror(errno));
+    std::string head;
+    read_stream(in, 12, head);
+    // header_end() needs the total size: until EOF is seen, "unknown" is "as large as claimed".
+    const uint64_t unknown = kSizeUnknown;
+    const uint64_t data_start = header_end(head, head.size() < 12 ? head.size() : unknown, path);
+    if (data_start > head.size()) read_stream(in, data_start - head.size(), head);
+    if (head.size() < data_start)
+        fail(path, "header: truncated (the stream ends after " + std::to_string(head.size()) + " bytes, the header at byte " +
+                       std::to_string(data_start) + ")");
+    const NpyHeader h = parse_header(head, unknown, path);
+    std::string data = head.substr(data_start);
+    try {
+        read_stream(in, h.data_bytes() - data.size(), data);
+    } catch (const std::bad_alloc&) {
+        fail(path, "data: " + std::to_string(h.data_bytes()) + " bytes do not fit in memory");
+    }
+    const bool longer = in.peek() != std::char_traits<char>::eof();
+    if (data.size() != h.data_bytes() || longer)
+        fail(path, std::string("data: ") + (longer ? "too long" : "too short") + " for shape and dtype '" + h.dtype +
+                       "': needs " + std::to_string(h.data_bytes()) + " bytes, the stream has " +
+                       (longer ? "more" : std::to_string(data.size())));
+    return decode(h, reinterpret_cast<const unsigned char*>(data.data()), path);
+}
+
+bool is_pipe(const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
+}  // namespace
+
 NpyArray read_npy(const std::string& path) {
+    if (is_pipe(path)) return read_npy_stream(path);
     try {
         // Header first, checked against the file's real size, then the data:
         // nothing is allocated from a size the file cannot back.
