@@ -22,9 +22,13 @@
 #include <fmt/format.h>
 
 #include "compress/encode.hpp"
+#include "compress/npy.hpp"
 #include "compress/image_io.hpp"
 #include "hw/arch_config.hpp"
+#include "hw/version.hpp"
+#include "hw/model/batch_inference.hpp"
 #include "hw/model/eie.hpp"
+#include "hw/model/quiet_systemc.hpp"
 #include "hw/model/energy_model.hpp"
 #include "hw/model/sim_report.hpp"
 #include "hw/model/simulator.hpp"
@@ -35,17 +39,6 @@ namespace fs = std::filesystem;
 using namespace eie;
 
 namespace {
-
-// SystemC prints its copyright banner unless SYSTEMC_DISABLE_COPYRIGHT_MESSAGE
-// is set when the kernel starts. The library owns main() and prints the
-// banner from sc_elab_and_sim() *before* sc_main() runs (measured with
-// SystemC 2.3.4), so neither a setenv() in sc_main nor a re-exec from
-// sc_main would stop the first banner. A namespace-scope initialiser of the
-// executable runs before the library's main(), which is early enough. An
-// explicit setting by the user (e.g. =0) is kept.
-struct QuietSystemC {
-    QuietSystemC() { setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0); }
-} quiet_systemc;
 
 struct UsageError : std::runtime_error {
     using std::runtime_error::runtime_error;
@@ -103,10 +96,111 @@ std::string join_names(const std::vector<ParamDiff>& d, bool with_values) {
     return s;
 }
 
+// Shows "inputs done / total, rate, time left" on one line of a terminal.
+struct Progress {
+    bool enabled = ::isatty(STDERR_FILENO) != 0;
+    std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+    bool shown = false;
+    void operator()(uint64_t done, uint64_t total) {
+        if (!enabled) return;
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const double rate = s > 0 ? double(done) / s : 0.0;
+        std::cerr << fmt::format("\reie-sim: {} / {} inputs, {:.0f}/s, {:.0f} s left   ", done, total, rate,
+                                 rate > 0 ? double(total - done) / rate : 0.0);
+        shown = true;
+    }
+    void finish() {
+        if (shown) std::cerr << "\r" << std::string(60, ' ') << "\r";
+    }
+};
+
+// Writes a .npy atomically (nothing at `path` unless all of it was written).
+template <class T>
+void write_npy_atomic(const std::string& path, const std::string& descr, const std::vector<uint64_t>& shape,
+                      const std::vector<T>& data) {
+    write_file_atomic(path, npy_bytes(descr, false, shape,
+                                      std::string(reinterpret_cast<const char*>(data.data()), data.size() * sizeof(T))));
+}
+
+// --inputs: the image is loaded once, every input runs over TLM (docs/eie-sim.md).
+int run_batch_mode(const Image& image, SimRunInfo& info, const SimOptions& so, const InputSelection& selection,
+                   unsigned jobs, const std::function<std::string(const char*)>& opt, bool quiet) {
+    const auto t0 = std::chrono::steady_clock::now();
+    InputSet inputs;
+    std::vector<int64_t> labels;
+    try {
+        inputs = load_inputs(opt("inputs"), image, selection);
+        if (!opt("labels").empty()) labels = load_labels(opt("labels"), inputs, image.layers.back().out_len);
+    } catch (const BatchInputError& e) {
+        throw UsageError(e.what());
+    }
+    BatchOptions bo;
+    bo.stall_probability = so.stall_probability;
+    bo.stall_seed = so.stall_seed;
+    bo.jobs = jobs;
+    bo.energy_table = info.energy_table;
+    Progress progress;
+    bo.progress = [&](uint64_t d, uint64_t t) { progress(d, t); };
+    const BatchResult br = run_batch(image, inputs, bo);
+    progress.finish();
+    std::optional<AccuracyReport> acc;
+    if (!opt("labels").empty()) acc = accuracy(br, labels);
+
+    SimResult sim;
+    sim.arch = br.arch;
+    sim.stats = br.stats;
+    sim.bit_exact = br.bit_exact;
+    sim.wall_seconds = br.times.total;
+    sim.output_frac = image.layers.back().fmt.out_frac;
+    if (br.first_mismatch) {
+        sim.first_mismatch = br.first_mismatch->where;
+        info.mismatch_reference = fmt::format("the golden model; input {} of the selection, row {} of {}",
+                                              br.first_mismatch->input, br.first_mismatch->file_row, inputs.source);
+    }
+    info.batch_inputs = br.records.size();
+    info.batch_summary = format_batch_summary(br, inputs, image, acc);
+    info.wall_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+    // Everything is computed before anything is written; each file
+    // atomically, and a failure removes the files this run already wrote.
+    const std::vector<uint64_t> shape{br.records.size(), br.out_len};
+    std::vector<std::string> written;
+    auto write_or_undo = [&](const char* option, const std::function<void(const std::string&)>& write) {
+        const std::string path = opt(option);
+        if (path.empty()) return;
+        try {
+            write(path);
+            written.push_back(path);
+        } catch (const std::runtime_error& e) {
+            for (const std::string& w : written) std::remove(w.c_str());
+            throw UsageError(fmt::format("--{} {}", option, e.what()));
+        }
+    };
+    write_or_undo("outputs", [&](const std::string& p) { write_npy_atomic(p, "<f4", shape, dequantised_outputs(br, image)); });
+    write_or_undo("raw-outputs", [&](const std::string& p) { write_npy_atomic(p, "<i4", shape, br.raw_outputs); });
+    write_or_undo("per-input", [&](const std::string& p) { write_file_atomic(p, per_input_csv(br, labels)); });
+    write_or_undo("stats", [&](const std::string& p) {
+        nlohmann::json j = stats_json(sim, info);
+        j["batch"] = batch_json(br, inputs, image, acc, opt("labels"));
+        write_json_atomic(p, j);
+    });
+    if (!quiet) {
+        std::cout << format_summary(sim, info);
+        std::cout.flush();
+    }
+    if (!sim.bit_exact) {
+        std::cerr << "eie-sim: " << verdict_line(sim, info) << "\n";
+        return kExitMismatch;
+    }
+    return kExitExact;
+}
+
 void usage(std::ostream& os, const po::options_description& visible) {
     os << "Usage: eie-sim IMAGE_DIR [options]\n"
+          "       eie-sim IMAGE_DIR --inputs X [--labels Y] [--outputs FILE.npy] [options]\n"
           "Runs an image directory made by eie-compress through the cycle-accurate EIE model, layer\n"
-          "after layer, checks every layer against the golden model and reports the figures.\n"
+          "after layer, checks every layer against the golden model and reports the figures. With --inputs,\n"
+          "loads the image once and runs every input of X over TLM (accuracy with --labels).\n"
           "Exit status: 0 bit-exact, 1 mismatch, 2 bad input or usage, 3 does not fit, 4 internal error.\n\n"
        << visible << "\nSee docs/eie-sim.md, docs/statistics.md and docs/waveforms.md.\n";
 }
@@ -130,7 +224,19 @@ int run(int argc, char** argv) {
         ("vcd-to", po::value<std::string>()->value_name("C"), "last computing cycle in the VCD (default: the end)")
         ("energy-table", po::value<std::string>()->value_name("FILE"), "per-event energies JSON (default: traces/energy/default-45nm.json, built in)")
         ("quiet,q", "do not print the summary (errors and a mismatch still go to stderr)")
-        ("help,h", "show this help");
+        ("help,h", "show this help")
+        ("version", "print the version and exit");
+    po::options_description batcho("Inputs (batch inference: many inputs through the loaded image)");
+    batcho.add_options()
+        ("inputs", po::value<std::string>()->value_name("X"), "inputs: .npy (N, in_len) or (in_len,), float (quantised) or integer (raw fixed point), or an IDX images file (.gz too)")
+        ("labels", po::value<std::string>()->value_name("Y"), "labels: integer .npy (N,) or an IDX idx1 file; gives accuracy and the confusion matrix")
+        ("outputs", po::value<std::string>()->value_name("FILE"), "write the last layer's outputs, float32 (inputs, out_len) .npy")
+        ("raw-outputs", po::value<std::string>()->value_name("FILE"), "write them as raw fixed-point int32 .npy")
+        ("per-input", po::value<std::string>()->value_name("FILE"), "write one CSV row of figures per input")
+        ("first", po::value<std::string>()->value_name("K"), "start at input K (default 0)")
+        ("count", po::value<std::string>()->value_name("N"), "run at most N inputs (default: all)")
+        ("every", po::value<std::string>()->value_name("S"), "take every S-th input (default 1)")
+        ("jobs,j", po::value<std::string>()->value_name("J"), "worker processes (default: all cores); results equal --jobs 1");
     po::options_description testo("Testing");
     testo.add_options()
         ("stall", po::value<std::string>()->value_name("P"), "random bubble probability in every PE front end and the broadcast, 0 <= P < 1")
@@ -138,7 +244,7 @@ int run(int argc, char** argv) {
     po::options_description hidden;
     hidden.add_options()("image", po::value<std::vector<std::string>>(), "");
     po::options_description visible;
-    visible.add(archo).add(outo).add(testo);
+    visible.add(archo).add(batcho).add(outo).add(testo);
     po::options_description all;
     all.add(visible).add(hidden);
     po::positional_options_description pos;
@@ -153,6 +259,10 @@ int run(int argc, char** argv) {
     }
     if (vm.count("help")) {
         usage(std::cout, visible);
+        return kExitExact;
+    }
+    if (vm.count("version")) {
+        std::cout << "eie-sim " << kEieVersion << "\n";
         return kExitExact;
     }
     auto has = [&](const char* k) { return vm.count(k) > 0; };
@@ -172,8 +282,40 @@ int run(int argc, char** argv) {
     if (!has("vcd"))
         for (const char* k : {"vcd-pes", "vcd-from", "vcd-to"})
             if (has(k)) throw UsageError(fmt::format("--{} needs --vcd FILE", k));
-    if (!stats_path.empty() && !vcd_path.empty() && fs::absolute(stats_path) == fs::absolute(vcd_path))
-        throw UsageError(fmt::format("--stats and --vcd name the same file '{}'", stats_path));
+    const bool batch = has("inputs");
+    if (!batch)
+        for (const char* k : {"labels", "outputs", "raw-outputs", "per-input", "first", "count", "every", "jobs"})
+            if (has(k)) throw UsageError(fmt::format("--{} needs --inputs X (the inputs to run)", k));
+    if (batch && has("vcd"))
+        throw UsageError("--vcd traces the image's own input, not a batch: leave out --inputs, or make an image of the "
+                         "input to trace with eie-compress --input");
+    // Every output file, checked before the run and distinct from the others.
+    std::vector<std::pair<std::string, std::string>> outputs;  // option, path
+    for (const char* k : {"stats", "vcd", "outputs", "raw-outputs", "per-input"})
+        if (has(k)) {
+            const std::string opt_name = std::string("--") + k;
+            if (k != std::string("stats") && k != std::string("vcd")) check_output_path(opt(k), opt_name);
+            for (const auto& [o, p] : outputs)
+                if (fs::absolute(p) == fs::absolute(opt(k)))
+                    throw UsageError(fmt::format("{} and {} name the same file '{}'", o, opt_name, p));
+            outputs.emplace_back(opt_name, opt(k));
+        }
+    InputSelection selection;
+    if (has("first")) selection.first = parse_uint(opt("first"), "--first");
+    if (has("count")) {
+        selection.count = parse_uint(opt("count"), "--count");
+        if (*selection.count == 0) throw UsageError("--count: 0 selects no input (allowed: 1 or more)");
+    }
+    if (has("every")) {
+        selection.every = parse_uint(opt("every"), "--every");
+        if (selection.every == 0) throw UsageError("--every: 0 is not a step (allowed: 1 or more)");
+    }
+    unsigned jobs = std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN));
+    if (has("jobs")) {
+        const uint64_t j = parse_uint(opt("jobs"), "--jobs");
+        if (j < 1 || j > 1024) throw UsageError(fmt::format("--jobs: {} (allowed: 1 .. 1024)", j));
+        jobs = static_cast<unsigned>(j);
+    }
     VcdOptions vo;
     if (has("vcd-from")) vo.from = parse_uint(opt("vcd-from"), "--vcd-from");
     if (has("vcd-to")) vo.to = parse_uint(opt("vcd-to"), "--vcd-to");
@@ -270,6 +412,11 @@ int run(int argc, char** argv) {
     }
     vo.comment = fmt::format("image {}", image_dir);
 
+    if (batch)
+        return run_batch_mode(image, info, so, selection, jobs, [&](const char* k) {
+            return has(k) ? opt(k) : std::string();
+        }, has("quiet"));
+
     // --- the run
     std::unique_ptr<VcdWriter> vcd;
     if (!vcd_path.empty()) {
@@ -318,6 +465,13 @@ int run(int argc, char** argv) {
         }
         info.vcd = SimRunInfo::Vcd{vcd_path,      vcd->pes(),    vcd->from(), vcd->to(), vcd->cycles_dumped(),
                                    vcd->signals(), vcd->bytes_written()};
+        // A window past the end is not an error (the run's length is known only now), but the VCD
+        // then holds the header alone: say so rather than leave an empty waveform to puzzle over.
+        const uint64_t total = result.stats.compute_cycles();
+        if (vo.from >= total)
+            std::cerr << fmt::format("eie-sim: warning: --vcd-from {} is past the end of the run (cycles 0 .. {}): "
+                                     "{} holds no cycle; choose --vcd-from below {}\n",
+                                     vo.from, total - 1, vcd_path, total);
     }
     info.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -28,8 +29,8 @@ std::string group(uint64_t v) {
 std::string percent(double x) { return fmt::format("{:.1f} %", 100.0 * x); }
 
 std::string bytes_text(uint64_t b) {
-    if (b >= 1ull << 20) return fmt::format("{:.2f} MB", b / 1048576.0);
-    if (b >= 1ull << 10) return fmt::format("{:.1f} KB", b / 1024.0);
+    if (b >= 1ull << 20) return fmt::format("{:.2f} MiB", b / 1048576.0);
+    if (b >= 1ull << 10) return fmt::format("{:.1f} KiB", b / 1024.0);
     return fmt::format("{} B", b);
 }
 
@@ -53,6 +54,26 @@ std::string window_text(uint64_t from, uint64_t to) {
     return to == std::numeric_limits<uint64_t>::max() ? fmt::format("[{}, end]", from)
                                                       : fmt::format("[{}, {}]", from, to);
 }
+
+}  // namespace
+
+std::string output_head_text(const std::vector<int32_t>& out, int out_frac) {
+    if (out.empty()) return "";
+    constexpr std::size_t kHead = 10;
+    std::string s = fmt::format("\nOutput of the last layer ({} value{}, {} fractional bits): ", out.size(),
+                                out.size() == 1 ? "" : "s", out_frac);
+    for (std::size_t i = 0; i < out.size() && i < kHead; ++i)
+        s += fmt::format("{}{:.4g}", i ? " " : "", std::ldexp(double(out[i]), -out_frac));
+    if (out.size() > kHead) s += fmt::format(" ... ({} more)", out.size() - kHead);
+    s += "\n";
+    if (out.size() <= kMaxClassifierOutputs) {
+        const std::size_t k = std::max_element(out.begin(), out.end()) - out.begin();
+        s += fmt::format("  arg-max: {} (value {:.4g})\n", k, std::ldexp(double(out[k]), -out_frac));
+    }
+    return s;
+}
+
+namespace {
 
 nlohmann::json mismatch_json(const SimResult& r, const SimRunInfo& info) {
     if (!r.first_mismatch) return nullptr;
@@ -197,7 +218,8 @@ std::string format_summary(const SimResult& r, const SimRunInfo& info) {
         return fmt::format("  {:<{}}  {:>11}  {:>7}  {:>12}  {:>22}  {:>9}  {:>10.3f}  {:>8.2f}\n", name, nw, size,
                            batches, group(cycles), closed_form_text(cycles, closed), group(wb), time_us, gops);
     };
-    s += fmt::format("\nTiming (computing mode, {} MHz)\n", a.clock_mhz);
+    const std::string summed = info.batch_inputs ? fmt::format(", summed over {} inputs", info.batch_inputs) : "";
+    s += fmt::format("\nTiming (computing mode, {} MHz{})\n", a.clock_mhz, summed);
     s += fmt::format("  {:<{}}  {:>11}  {:>7}  {:>12}  {:>22}  {:>9}  {:>10}  {:>8}\n", "layer", nw, "in x out",
                      "batches", "cycles", "closed form", "writeback", "time us", "GOP/s");
     const RunTotals t = run_totals(r.stats, a.num_pes, a.clock_mhz);
@@ -213,7 +235,7 @@ std::string format_summary(const SimResult& r, const SimRunInfo& info) {
     std::vector<EnergyBreakdown> energy;
     for (const auto& l : layers) energy.push_back(estimate_energy(l, a, info.energy_table));
     const EnergyBreakdown et = estimate_energy(layers, a, info.energy_table);
-    s += "\nWork, load balance and energy\n";
+    s += fmt::format("\nWork, load balance and energy{}\n", summed);
     s += fmt::format("  {:<{}}  {:>12}  {:>11}  {:>10}  {:>8}  {:>12}  {:>9}\n", "layer", nw, "LB efficiency",
                      "useful work", "real/total", "padding", "energy", "power mW");
     auto row2 = [&](const std::string& name, double lb, double uw, double rw, double pad, const EnergyBreakdown& e) {
@@ -253,8 +275,16 @@ std::string format_summary(const SimResult& r, const SimRunInfo& info) {
                      "(load, golden model, simulation, checks)\n",
                      rate / 1e6, group(t.cycles), a.num_pes, secs(r.stats.compute_wall_seconds),
                      secs(info.wall_seconds));
+    if (!info.batch_summary.empty())
+        s += info.batch_summary;
+    else
+        s += output_head_text(r.read_back, r.output_frac);
     s += "\n";
-    if (r.bit_exact)
+    if (r.bit_exact && info.batch_inputs)
+        s += fmt::format("BIT-EXACT: all {} inputs, every layer's output equal to the golden model; the last layer "
+                         "read back over TLM\n",
+                         info.batch_inputs);
+    else if (r.bit_exact)
         s += fmt::format("BIT-EXACT: all {} layer outputs equal the golden model{}; the last one read back over TLM "
                          "too\n",
                          r.golden.size(),
@@ -264,11 +294,12 @@ std::string format_summary(const SimResult& r, const SimRunInfo& info) {
     return s;
 }
 
-void write_json_atomic(const std::string& path, const nlohmann::json& j) {
+void write_json_atomic(const std::string& path, const nlohmann::json& j) { write_file_atomic(path, j.dump(1) + "\n"); }
+
+void write_file_atomic(const std::string& path, const std::string& text) {
     const std::string tmp = fmt::format("{}.tmp-{}", path, ::getpid());
     std::FILE* f = std::fopen(tmp.c_str(), "wb");
     if (!f) throw std::runtime_error(fmt::format("'{}': cannot create '{}': {}", path, tmp, std::strerror(errno)));
-    const std::string text = j.dump(1) + "\n";
     bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
     ok = std::fflush(f) == 0 && ok;
     ok = ::fsync(::fileno(f)) == 0 && ok;

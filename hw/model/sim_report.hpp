@@ -14,12 +14,13 @@
 #include "hw/model/energy_model.hpp"
 #include "hw/model/simulator.hpp"
 #include "hw/stats.hpp"
+#include "hw/version.hpp"
 
 namespace eie {
 
 // The tool's version (the CMake project version); written into every
 // statistics file.
-constexpr const char* kEieSimVersion = "0.1.0";
+constexpr const char* kEieSimVersion = kEieVersion;
 // Bumped when a field of the statistics JSON changes meaning or disappears.
 constexpr int kStatsFormatVersion = 1;
 
@@ -47,7 +48,17 @@ struct SimRunInfo {
     // Layers whose outputs were also compared with the image's expected_L*.npy.
     std::size_t image_expected_layers = 0;
     double wall_seconds = 0;             // the whole tool run up to the report
+    // Batch runs (--inputs): the inputs run and the batch part of the
+    // summary (format_batch_summary), shown instead of the output head.
+    uint64_t batch_inputs = 0;
+    std::string batch_summary;
 };
+
+// Outputs up to this length are taken as class scores: the summary shows the arg-max.
+constexpr std::size_t kMaxClassifierOutputs = 1000;
+// "Output of the last layer (...): v0 v1 ... " and, for classifier-sized
+// outputs, the arg-max (lowest index of the maximum, as numpy.argmax).
+std::string output_head_text(const std::vector<int32_t>& out, int out_frac);
 
 // Whole-run figures, with the per-layer definitions applied to the run as
 // one (docs/statistics.md, "totals").
@@ -72,5 +83,7 @@ std::string verdict_line(const SimResult& result, const SimRunInfo& info);
 // so the file is never seen half-written. Throws std::runtime_error naming
 // the file on failure, leaving nothing behind.
 void write_json_atomic(const std::string& path, const nlohmann::json& j);
+// The same for any bytes (CSV, .npy).
+void write_file_atomic(const std::string& path, const std::string& bytes);
 
 }  // namespace eie

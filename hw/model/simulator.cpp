@@ -32,6 +32,7 @@ SimResult simulate(const Image& image, const SimOptions& options) {
     SimResult r;
     r.arch = image.arch;
     r.golden = golden_run(image, image.input);
+    if (!image.layers.empty()) r.output_frac = image.layers.back().fmt.out_frac;
 
     new_simulation_context();
     Eie eie("eie", image.arch);

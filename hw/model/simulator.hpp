@@ -36,6 +36,7 @@ struct SimResult {
     std::vector<std::vector<int32_t>> outputs;  // every layer's output, from the model
     std::vector<std::vector<int32_t>> golden;   // the golden model's
     std::vector<int32_t> read_back;             // the last layer's output read over TLM
+    int output_frac = 0;                        // its fractional bits
     bool bit_exact = false;
     std::optional<Mismatch> first_mismatch;
     double wall_seconds = 0;

@@ -6,6 +6,7 @@ Layout of an output directory OUT:
   OUT/points/<id>.json      one file per point: the configuration, status and eie-sim's statistics
   OUT/results.csv           one row per point (results.py)
   OUT/tmp/                  work files of running tools; removed at start and end
+  OUT/slurm/                Slurm submissions: plans, shards, task logs and records (slurm.py)
 
 Work shared between points is done once. Compression (synthetic data, pruning, k-means, encoding,
 golden model) is the expensive part; eie-sim re-encodes an image for another layout (num_pes,
@@ -26,6 +27,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -123,6 +125,22 @@ def _rel(path, base):
     return os.path.relpath(path, base)
 
 
+def remove_partial_files(out):
+    """Removes the leftovers of interrupted atomic writes in OUT and OUT/points (never complete
+    files). Only for a run that owns OUT: concurrent writers' temporaries look the same."""
+    for d in (os.path.join(out, "points"), out):
+        try:
+            names = os.listdir(d)
+        except OSError:
+            continue
+        for f in names:
+            if f.startswith(".tmp-"):
+                try:
+                    os.unlink(os.path.join(d, f))
+                except OSError:
+                    pass
+
+
 def load_point(path, point_id=None):
     """A finished point's record, or None when the file is missing or not a valid record."""
     try:
@@ -140,7 +158,11 @@ def load_point(path, point_id=None):
 
 
 class Runner:
-    def __init__(self, out, jobs, quiet=False, label="sweep"):
+    """Runs points into OUT. `work_name` gives this runner a work directory of its own under
+    OUT/tmp/ (a Slurm task among others sharing OUT); without it the runner owns the whole OUT.
+    `record_extra` is added to every point record (where the point ran: a Slurm task id)."""
+
+    def __init__(self, out, jobs, quiet=False, label="sweep", work_name=None, record_extra=None):
         self.out = os.path.abspath(out)
         self.jobs = max(1, int(jobs))
         self.quiet = quiet
@@ -148,7 +170,10 @@ class Runner:
         self.children = _Children()
         self.points_dir = os.path.join(self.out, "points")
         self.images_dir = os.path.join(self.out, "images")
-        self.tmp_dir = os.path.join(self.out, "tmp")
+        self.tmp_root = os.path.join(self.out, "tmp")
+        self.shared = work_name is not None
+        self.tmp_dir = os.path.join(self.tmp_root, work_name) if self.shared else self.tmp_root
+        self.record_extra = dict(record_extra or {})
 
     def log(self, msg):
         if not self.quiet:
@@ -159,14 +184,16 @@ class Runner:
             os.makedirs(d, exist_ok=True)
         shutil.rmtree(self.tmp_dir, ignore_errors=True)
         os.makedirs(self.tmp_dir)
-        # Leftovers of an interrupted atomic write (never complete files).
-        for d in (self.points_dir, self.out):
-            for f in os.listdir(d):
-                if f.startswith(".tmp-"):
-                    try:
-                        os.unlink(os.path.join(d, f))
-                    except OSError:
-                        pass
+        if not self.shared:
+            remove_partial_files(self.out)
+
+    def cleanup(self):
+        shutil.rmtree(self.tmp_dir, ignore_errors=True)
+        if self.shared:
+            try:
+                os.rmdir(self.tmp_root)  # the last task out removes OUT/tmp
+            except OSError:
+                pass
 
     def point_path(self, point):
         return os.path.join(self.points_dir, point.id + ".json")
@@ -241,8 +268,11 @@ class Runner:
 
     # ---- points
     def simulate(self, point, image):
-        stats_tmp = os.path.join(self.tmp_dir, point.id + ".stats.json")
-        cmd = [tool("eie-sim"), image] + params.set_args(point.config) + ["--stats", stats_tmp, "--quiet"]
+        # In OUT/tmp itself for every backend (point ids are unique, a point runs in one place): the
+        # path is in eie-sim's command_line, which is then the same wherever the point ran.
+        stats_tmp = os.path.join(self.tmp_root, point.id + ".stats.json")
+        cmd = ([tool("eie-sim"), image] + params.set_args(point.config) + benchmarks.sim_args(point.spec)
+               + ["--stats", stats_tmp, "--quiet"])
         if point.energy_table:
             cmd += ["--energy-table", point.energy_table]
         t0 = time.monotonic()
@@ -253,7 +283,8 @@ class Runner:
                "swept": point.swept, "overrides": point.overrides, "config": point.config,
                "spec": point.spec, "status": status, "image": _rel(image, self.out),
                "reencoded": "re-encod" in err, "tool_wall_seconds": round(wall, 4),
-               "message": err.strip() if rc != 0 else ""}
+               "message": err.strip() if rc != 0 else "", "host": socket.gethostname()}
+        rec.update(self.record_extra)
         if status is None:
             try:
                 os.unlink(stats_tmp)
@@ -273,9 +304,8 @@ class Runner:
         atomic_write_json(self.point_path(point), rec)
         return rec, None
 
-    def run(self, points):
-        """Runs every point not done yet. Returns (records by point id, errors)."""
-        self.prepare()
+    def split_done(self, points):
+        """(records of the points already done, the points still to run)."""
         records, todo = {}, []
         for p in points:
             rec = load_point(self.point_path(p), p.id)
@@ -283,40 +313,68 @@ class Runner:
                 records[p.id] = rec
             else:
                 todo.append(p)
+        return records, todo
+
+    def make_images(self, pool, todo):
+        """Compresses the images the points need (plan_images), `jobs` at a time. Returns
+        {point id: image dir}."""
+        plans = self.plan_images(todo)
+        t0 = time.monotonic()
+        futures = {pool.submit(self.compress_plan, spec, cfg): pts for spec, cfg, pts in plans}
+        images = {}
+        for fut in as_completed(futures):
+            image = fut.result()
+            for p in futures[fut]:
+                images[p.id] = image
+        self.log(f"{len(plans)} image(s) ready in {time.monotonic() - t0:.1f} s (one per benchmark and "
+                 f"quantisation, and per layout shared by {SHARED_LAYOUT}+ points; eie-sim re-encodes "
+                 "for the other layouts)")
+        return images
+
+    def simulate_points(self, pool, todo, images, progress):
+        """The point runner of every backend: simulates the points (longest first), each record
+        written atomically to OUT/points/. Returns (records by point id, errors)."""
+        records, errors = {}, []
+        order = sorted(todo, key=lambda p: -p.cost())
+        futs = {pool.submit(self.simulate, p, images[p.id]): p for p in order}
+        for fut in as_completed(futs):
+            rec, err = fut.result()
+            if rec is not None:
+                records[rec["point_id"]] = rec
+            else:
+                errors.append(err)
+            progress.step()
+        progress.show(final=True)
+        return records, errors
+
+    def with_pool(self, work):
+        """Calls work(pool) with a pool of `jobs` threads; on any exception or interrupt the tools
+        this runner started are stopped and its work directory removed before it propagates."""
+        pool = ThreadPoolExecutor(max_workers=self.jobs)
+        try:
+            result = work(pool)
+        except BaseException:
+            self.children.stop_all()
+            pool.shutdown(wait=True, cancel_futures=True)
+            self.cleanup()
+            raise
+        pool.shutdown(wait=True)
+        return result
+
+    def run(self, points):
+        """Runs every point not done yet. Returns (records by point id, errors, skipped)."""
+        self.prepare()
+        records, todo = self.split_done(points)
         skipped = len(points) - len(todo)
         self.log(f"{len(points)} points, {skipped} already done (skipped, not recomputed), {len(todo)} to run "
                  f"on {self.jobs} parallel jobs; output in {self.out}")
         errors = []
         if todo:
-            pool = ThreadPoolExecutor(max_workers=self.jobs)
-            try:
-                plans = self.plan_images(todo)
-                t0 = time.monotonic()
-                futures = {pool.submit(self.compress_plan, spec, cfg): pts for spec, cfg, pts in plans}
-                images = {}
-                for fut in as_completed(futures):
-                    image = fut.result()
-                    for p in futures[fut]:
-                        images[p.id] = image
-                self.log(f"{len(plans)} image(s) ready in {time.monotonic() - t0:.1f} s (one per benchmark and "
-                         f"quantisation, and per layout shared by {SHARED_LAYOUT}+ points; eie-sim re-encodes "
-                         "for the other layouts)")
+            def work(pool):
+                images = self.make_images(pool, todo)
                 progress = Progress(self.label, len(points), skipped, self.quiet)
-                order = sorted(todo, key=lambda p: -p.cost())
-                futs = {pool.submit(self.simulate, p, images[p.id]): p for p in order}
-                for fut in as_completed(futs):
-                    rec, err = fut.result()
-                    if rec is not None:
-                        records[rec["point_id"]] = rec
-                    else:
-                        errors.append(err)
-                    progress.step()
-                progress.show(final=True)
-            except BaseException:
-                self.children.stop_all()
-                pool.shutdown(wait=True, cancel_futures=True)
-                shutil.rmtree(self.tmp_dir, ignore_errors=True)
-                raise
-            pool.shutdown(wait=True)
-        shutil.rmtree(self.tmp_dir, ignore_errors=True)
+                return self.simulate_points(pool, todo, images, progress)
+            done, errors = self.with_pool(work)
+            records.update(done)
+        self.cleanup()
         return records, errors, skipped
