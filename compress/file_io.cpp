@@ -110,27 +110,4 @@ void remove_stale_temporaries(const std::string& path_in) {
     }
 }
 
-void write_file_atomic(const std::string& path, const std::string& content) {
-    remove_stale_temporaries(path);
-    const std::string tmp = temp_sibling(path);
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) throw FileError(fmt::format("{}: cannot create '{}': {}", path, tmp, std::strerror(errno)));
-        out.write(content.data(), std::streamsize(content.size()));
-        out.close();
-        if (!out) {
-            const int err = errno;
-            std::error_code ec;
-            fs::remove(tmp, ec);
-            throw FileError(fmt::format("{}: cannot write '{}': {}", path, tmp, err ? std::strerror(err) : "write failed"));
-        }
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        const int err = errno;
-        std::error_code ec;
-        fs::remove(tmp, ec);
-        throw FileError(fmt::format("{}: cannot rename '{}' into place: {}", path, tmp, std::strerror(err)));
-    }
-}
-
 }  // namespace eie

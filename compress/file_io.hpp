@@ -55,8 +55,5 @@ std::string temp_sibling(const std::string& path);
 // Removes NAME.tmp-PID and NAME.old-PID siblings of `path` whose PID is not a
 // running process (left by a killed run). Never throws.
 void remove_stale_temporaries(const std::string& path);
-// Writes `content` to temp_sibling(path), then renames it to `path`; on any
-// failure the temporary is removed and `path` is untouched.
-void write_file_atomic(const std::string& path, const std::string& content);
 
 }  // namespace eie
