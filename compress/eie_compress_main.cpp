@@ -1,6 +1,6 @@
 // eie-compress: Deep Compression of fully-connected layers into an EIE image
 // directory (docs/compression.md). Exit codes: 0 ok, 2 bad input or usage,
-// 3 a layer does not fit the memories, 1 internal error. On any error
+// 3 a layer does not fit the memories, 4 internal error (as eie-sim). On any error
 // nothing is written: no image directory, no JSON report.
 #include <unistd.h>
 
@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "compress/compressor.hpp"
+#include "compress/file_io.hpp"
 #include "compress/image_io.hpp"
 #include "compress/npy.hpp"
 #include "compress/safetensors.hpp"
@@ -188,6 +189,74 @@ void check_output_paths(const std::string& dir, const std::string& json_path) {
     }
 }
 
+// The path of `file` relative to directory `dir` when it lies inside it
+// (after resolving "..", symbolic links and relative spellings), else "".
+std::string path_inside(const std::string& file, const std::string& dir) {
+    std::error_code ec;
+    const fs::path f = fs::weakly_canonical(fs::absolute(file), ec);
+    if (ec) return "";
+    const fs::path d = fs::weakly_canonical(fs::absolute(dir), ec);
+    if (ec) return "";
+    auto fi = f.begin();
+    for (auto di = d.begin(); di != d.end(); ++di, ++fi) {
+        if (di->empty()) continue;  // a trailing separator
+        if (fi == f.end() || *fi != *di) return "";
+    }
+    fs::path rel;
+    for (; fi != f.end(); ++fi) rel /= *fi;
+    return rel.string();
+}
+
+// Writes the image and the JSON report so that a failure or a kill at any
+// moment leaves the previous image and report, or both new ones:
+// - a report inside the image directory is written with the image (one
+//   rename replaces both);
+// - a report elsewhere goes to a temporary first, and is renamed into place
+//   only after the image is complete.
+void write_outputs(const Image& image, const std::string& out_dir, const nlohmann::json& report,
+                   const std::string& json_path) {
+    const std::string text = json_path.empty() ? std::string() : report.dump(2) + "\n";
+    const std::string inside = json_path.empty() ? std::string() : path_inside(json_path, out_dir);
+    if (!json_path.empty() && !inside.empty()) {
+        write_image_dir(image, out_dir, report, {{inside, text}});
+        return;
+    }
+    std::string json_tmp;
+    if (!json_path.empty()) {
+        remove_stale_temporaries(json_path);
+        json_tmp = temp_sibling(json_path);
+        std::ofstream out(json_tmp);
+        out << text;
+        out.close();
+        if (!out) {
+            const int err = errno;
+            std::error_code ec;
+            fs::remove(json_tmp, ec);
+            throw UsageError(fmt::format("--json '{}': cannot write '{}': {}", json_path, json_tmp,
+                                         err ? std::strerror(err) : "write failed"));
+        }
+    }
+    try {
+        write_image_dir(image, out_dir, report);
+    } catch (...) {
+        std::error_code ec;
+        if (!json_tmp.empty()) fs::remove(json_tmp, ec);
+        throw;
+    }
+    if (!json_tmp.empty()) {
+        std::error_code ec;
+        fs::rename(json_tmp, json_path, ec);
+        if (ec) {
+            const std::string why = ec.message();  // before a later call can overwrite ec
+            std::error_code ignored;
+            fs::remove(json_tmp, ignored);
+            throw UsageError(fmt::format("--json '{}': cannot rename '{}' into place: {} (the image at '{}' was "
+                                         "written)",
+                                         json_path, json_tmp, why, out_dir));
+        }
+    }
+}
+
 // A bare "--bias" (no file after it) is the synthetic-layer flag.
 std::vector<std::string> rewrite_bias_flag(int argc, char** argv) {
     std::vector<std::string> args;
@@ -264,7 +333,7 @@ int run(int argc, char** argv) {
     }
     if (vm.count("help")) {
         std::cout << visible << "\nExit codes: 0 ok, 2 bad input or usage, 3 a layer does not fit the memories, "
-                                "1 internal error.\n";
+                                "4 internal error.\n";
         return 0;
     }
     if (vm.count("version")) {
@@ -482,35 +551,7 @@ int run(int argc, char** argv) {
     report["command_line"] = cmdline;
     report["arch"] = to_json(res.image.arch);
 
-    // The JSON report goes to a temporary file first, renamed after the image.
-    std::string json_tmp;
-    if (!json_path.empty()) {
-        json_tmp = fmt::format("{}.tmp-{}", json_path, ::getpid());
-        std::ofstream out(json_tmp);
-        out << report.dump(2) << "\n";
-        out.close();
-        if (!out) {
-            std::error_code ec;
-            fs::remove(json_tmp, ec);
-            throw UsageError(fmt::format("--json '{}': cannot write '{}': {}", json_path, json_tmp, std::strerror(errno)));
-        }
-    }
-    try {
-        write_image_dir(res.image, out_dir, report);
-    } catch (...) {
-        std::error_code ec;
-        if (!json_tmp.empty()) fs::remove(json_tmp, ec);
-        throw;
-    }
-    if (!json_tmp.empty()) {
-        std::error_code ec;
-        fs::rename(json_tmp, json_path, ec);
-        if (ec) {
-            fs::remove(json_tmp, ec);
-            fs::remove_all(out_dir, ec);
-            throw UsageError(fmt::format("--json '{}': cannot write: {}", json_path, ec.message()));
-        }
-    }
+    write_outputs(res.image, out_dir, report, json_path);
     if (!vm.count("quiet")) {
         std::cout << "eie-compress: " << source << " -> " << out_dir << "\n\n" << format_report(res);
         std::cout.flush();
@@ -546,6 +587,6 @@ int main(int argc, char** argv) {
         return 2;
     } catch (const std::exception& e) {
         std::cerr << "eie-compress: internal error: " << e.what() << "\n";
-        return 1;
+        return 4;
     }
 }

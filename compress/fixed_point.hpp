@@ -23,6 +23,12 @@
 
 namespace eie::fx {
 
+// The product-term shifts the arithmetic unit implements (and an image may
+// ask for): a right shift of up to 62 keeps the rounding bit inside the
+// 64-bit product, a left shift of up to 31 keeps a 32-bit product in 63 bits.
+constexpr int kMinShift = -31;
+constexpr int kMaxShift = 62;
+
 inline int64_t max_value(unsigned bits) { return (int64_t(1) << (bits - 1)) - 1; }
 inline int64_t min_value(unsigned bits) { return -(int64_t(1) << (bits - 1)); }
 
@@ -42,10 +48,22 @@ inline int32_t quantize(double x, int frac_bits, unsigned bits) {
 inline double dequantize(int64_t v, int frac_bits) { return std::ldexp(double(v), -frac_bits); }
 
 // The shifted, rounded product of activation a and weight w.
+// Any shift is defined (an image's format fields can ask for up to +-192):
+// |p| <= 2^62, so a right shift of 64 or more rounds to 0, and a left shift
+// is clamped to +-2^62, which saturates every accumulator of at most 32 bits
+// exactly as the unbounded product would.
 inline int64_t product_term(int32_t a, int32_t w, int shift) {
-    int64_t p = int64_t(a) * int64_t(w);
-    if (shift > 0) return (p + (int64_t(1) << (shift - 1))) >> shift;
-    return p * (int64_t(1) << (-shift));
+    const int64_t p = int64_t(a) * int64_t(w);
+    if (shift > 0) {
+        if (shift >= 64) return 0;
+        // 128-bit so that p + 2^(shift-1) cannot overflow for shift = 63.
+        return static_cast<int64_t>((static_cast<__int128>(p) + (static_cast<__int128>(1) << (shift - 1))) >> shift);
+    }
+    if (p == 0 || shift == 0) return p;
+    constexpr int64_t kClamp = int64_t(1) << 62;
+    const int left = -shift;
+    if (left >= 62 || (p > 0 ? p : -p) > (kClamp >> left)) return p > 0 ? kClamp : -kClamp;
+    return p * (int64_t(1) << left);
 }
 
 inline int32_t accumulate(int32_t acc, int64_t term, unsigned bits) { return saturate(int64_t(acc) + term, bits); }

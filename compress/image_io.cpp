@@ -13,6 +13,9 @@
 
 #include <fmt/format.h>
 
+#include "compress/encode.hpp"
+#include "compress/file_io.hpp"
+#include "compress/fixed_point.hpp"
 #include "compress/npy.hpp"
 
 namespace eie {
@@ -292,12 +295,16 @@ fs::path member_path(const fs::path& dir, const std::string& name, const Ctx& c,
     return dir / rel;
 }
 
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw ImageError(fmt::format("{}: cannot open: {}", path.string(), std::strerror(errno)));
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+// The manifest is JSON text of a few MB at most; a larger file is refused
+// before it is read.
+constexpr uint64_t kMaxManifestBytes = uint64_t(256) << 20;
+
+std::string read_file(const fs::path& path, const char* what, uint64_t max_bytes) {
+    try {
+        return read_regular_file(path.string(), what, max_bytes);
+    } catch (const FileError& e) {
+        throw ImageError(e.what());
+    }
 }
 
 // The lines of a hex file, each exactly `digits` hex characters; `expected`
@@ -315,8 +322,12 @@ bool is_hex_digit(char ch) {
 
 HexFile hex_lines(const fs::path& path, uint32_t digits, uint64_t expected) {
     HexFile f;
-    f.text = read_file(path);
-    f.lines.reserve(expected);
+    // A line is `digits` characters and a newline (CRLF tolerated): a longer
+    // file cannot be right, and is refused before it is read.
+    const uint64_t line_max = uint64_t(digits) + 2;
+    const uint64_t max_bytes = expected > (uint64_t(1) << 62) / line_max ? uint64_t(1) << 62 : expected * line_max;
+    f.text = read_file(path, "hex", max_bytes);
+    f.lines.reserve(std::min<uint64_t>(expected, f.text.size() / (digits + 1) + 1));
     const std::string_view text(f.text);
     std::size_t pos = 0;
     while (pos < text.size()) {
@@ -326,11 +337,12 @@ HexFile hex_lines(const fs::path& path, uint32_t digits, uint64_t expected) {
         const std::size_t lineno = f.lines.size() + 1;
         if (line.size() != digits)
             throw ImageError(fmt::format("{} line {}: '{}' has {} characters, expected {} hex digits", path.string(),
-                                         lineno, line.substr(0, 40), line.size(), digits));
+                                         lineno, printable(std::string(line)), line.size(), digits));
         for (char ch : line)
             if (!is_hex_digit(ch))
                 throw ImageError(fmt::format("{} line {}: '{}' contains '{}', expected only hex digits 0-9a-f",
-                                             path.string(), lineno, line.substr(0, 40), ch));
+                                             path.string(), lineno, printable(std::string(line)),
+                                             printable(std::string(1, ch))));
         f.lines.push_back(line);
         if (nl == std::string_view::npos) break;
         pos = nl + 1;
@@ -357,6 +369,10 @@ uint64_t hex_word(std::string_view line, uint32_t bits, const fs::path& path, st
     return v;
 }
 
+// Float vectors and codebooks hold activations and weights: finite, and far
+// below this bound (a larger value means a corrupt or hostile file).
+constexpr double kMaxFloatMagnitude = 1e30;
+
 std::vector<double> read_vector(const fs::path& path, uint64_t len, bool integer, uint32_t act_bits) {
     NpyArray arr;
     try {
@@ -371,6 +387,13 @@ std::vector<double> read_vector(const fs::path& path, uint64_t len, bool integer
     if (integer != is_int)
         throw ImageError(fmt::format("{}: dtype '{}' must be {}", path.string(), arr.dtype,
                                      integer ? "an integer type (int32)" : "a float type (float64)"));
+    if (!integer) {
+        for (std::size_t k = 0; k < arr.data.size(); ++k)
+            if (!std::isfinite(arr.data[k]) || std::fabs(arr.data[k]) > kMaxFloatMagnitude)
+                throw ImageError(fmt::format("{}: element {} = {} is not allowed (float vectors must be finite, "
+                                             "magnitude at most {:g})",
+                                             path.string(), k, arr.data[k], kMaxFloatMagnitude));
+    }
     if (integer) {
         const double lo = double(-(int64_t(1) << (act_bits - 1))), hi = double((int64_t(1) << (act_bits - 1)) - 1);
         for (std::size_t k = 0; k < arr.data.size(); ++k)
@@ -390,7 +413,8 @@ ActPlacement read_placement(const Ctx& c, const json& j, const std::string& path
 
 }  // namespace
 
-void write_image_dir(const Image& image, const std::string& dir_in, const nlohmann::json& extra_manifest) {
+void write_image_dir(const Image& image, const std::string& dir_in, const nlohmann::json& extra_manifest,
+                     const std::map<std::string, std::string>& extra_files) {
     std::string dir = dir_in;
     while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
     if (dir.empty()) throw ImageError("image directory: the path is empty");
@@ -414,13 +438,27 @@ void write_image_dir(const Image& image, const std::string& dir_in, const nlohma
                                      "refusing to replace it",
                                      dir, kFormat));
 
-    const fs::path tmp(fmt::format("{}.tmp-{}", dir, ::getpid()));
+    for (const auto& [name, content] : extra_files) {
+        const fs::path rel(name);
+        bool leaves = name.empty() || rel.is_absolute();
+        for (const auto& part : rel) leaves |= part == ".." || part == ".";
+        if (leaves) throw ImageError(fmt::format("{}: extra file '{}' must be a relative name inside it", dir, name));
+    }
+    remove_stale_temporaries(dir);  // left by killed runs
+    const fs::path tmp(temp_sibling(dir));
     fs::remove_all(tmp, ec);  // left over by an earlier run with the same pid
     if (!fs::create_directory(tmp, ec))
         throw ImageError(fmt::format("{}: cannot write the image directory: cannot create '{}': {}", dir, tmp.string(),
                                      ec ? ec.message() : "it already exists"));
     try {
         write_contents(image, tmp, extra_manifest);
+        for (const auto& [name, content] : extra_files) {
+            const fs::path path = tmp / name;
+            if (fs::exists(fs::symlink_status(path, ec)))
+                throw ImageError(fmt::format("{}: extra file '{}' would replace a file of the image", dir, name));
+            if (path.has_parent_path()) fs::create_directories(path.parent_path());
+            write_file(path, content);
+        }
         if (replace) {
             const fs::path old(fmt::format("{}.old-{}", dir, ::getpid()));
             fs::remove_all(old, ec);
@@ -454,7 +492,7 @@ Image read_image_dir(const std::string& dir_in) {
     const Ctx c{mpath.string()};
     json m;
     {
-        std::string text = read_file(mpath);
+        std::string text = read_file(mpath, "manifest", kMaxManifestBytes);
         try {
             m = json::parse(text);
         } catch (const json::exception& e) {
@@ -463,7 +501,8 @@ Image read_image_dir(const std::string& dir_in) {
     }
     if (!m.is_object()) c.fail("(top level)", "must be a JSON object");
     const std::string format = c.str(m, "", "format");
-    if (format != kFormat) c.fail("format", fmt::format("'{}' is not an image manifest (expected '{}')", format, kFormat));
+    if (format != kFormat)
+        c.fail("format", fmt::format("'{}' is not an image manifest (expected '{}')", printable(format), kFormat));
     {
         const json& v = c.at(m, "", "format_version");
         if (!v.is_number_integer() || v.get<int64_t>() != kImageFormatVersion)
@@ -472,7 +511,13 @@ Image read_image_dir(const std::string& dir_in) {
     }
     Image img;
     try {
-        img.arch = arch_from_json(c.at(m, "", "arch"), mpath.string() + ": arch");
+        // Every parameter is required: an image encoded for one architecture
+        // must not silently take another's defaults.
+        const json& ja = c.at(m, "", "arch");
+        if (ja.is_object())
+            for (const ParamSpec& spec : param_specs())
+                if (!ja.contains(spec.name)) c.fail(std::string("arch.") + spec.name, "is missing (every parameter is required)");
+        img.arch = arch_from_json(ja, mpath.string() + ": arch");
     } catch (const ConfigError& e) {
         throw ImageError(e.what());
     }
@@ -498,7 +543,7 @@ Image read_image_dir(const std::string& dir_in) {
         const std::string act = c.str(j, p, "activation");
         if (act == "relu") d.act = Activation::relu;
         else if (act == "identity") d.act = Activation::identity;
-        else c.fail(p + ".activation", fmt::format("'{}' is not known (allowed: relu, identity)", act));
+        else c.fail(p + ".activation", fmt::format("'{}' is not known (allowed: relu, identity)", printable(act)));
         const json& f = c.at(j, p, "formats");
         const std::string fp = p + ".formats";
         d.fmt.in_frac = c.i32(f, fp, "in_frac", -64, 64);
@@ -507,11 +552,21 @@ Image read_image_dir(const std::string& dir_in) {
         if (f.contains("shift") && c.i32(f, fp, "shift", -192, 192) != d.fmt.shift())
             c.fail(fp + ".shift", fmt::format("{} differs from in_frac + w_frac - out_frac = {}", f["shift"].dump(),
                                               d.fmt.shift()));
+        if (d.fmt.shift() < fx::kMinShift || d.fmt.shift() > fx::kMaxShift)
+            c.fail(fp, fmt::format("in_frac + w_frac - out_frac = {} is out of range (allowed: {} .. {})",
+                                   d.fmt.shift(), fx::kMinShift, fx::kMaxShift));
+        if (d.has_bias && (d.fmt.in_frac < 0 || d.fmt.in_frac > int(a.act_bits) - 2))
+            c.fail(fp + ".in_frac", fmt::format("{} is out of range for a layer with bias (allowed: 0 .. {}: the bias "
+                                                "activation 1.0 must fit {}-bit activations)",
+                                                d.fmt.in_frac, int(a.act_bits) - 2, a.act_bits));
         if (l > 0 && d.fmt.in_frac != img.layers[l - 1].fmt.out_frac)
             c.fail(fp + ".in_frac", fmt::format("{} differs from layers[{}].formats.out_frac = {}", d.fmt.in_frac, l - 1,
                                                 img.layers[l - 1].fmt.out_frac));
         d.num_batches = static_cast<uint32_t>(c.u64(j, p, "num_batches", 0xffffffffu));
-        if (d.num_batches == 0) c.fail(p + ".num_batches", "0 is out of range (allowed: >= 1)");
+        if (d.num_batches != layer_batches(d.out_len, a))
+            c.fail(p + ".num_batches",
+                   fmt::format("{} differs from the {} batches of {} outputs on {} PEs with arch.act_rf_entries = {}",
+                               d.num_batches, layer_batches(d.out_len, a), d.out_len, a.num_pes, a.act_rf_entries));
         d.ptr_base = c.u64(j, p, "ptr_base");
         d.entry_base = c.u64(j, p, "entry_base");
         d.codebook_slot = static_cast<uint32_t>(c.u64(j, p, "codebook_slot", a.codebook_slots - 1));
@@ -526,8 +581,11 @@ Image read_image_dir(const std::string& dir_in) {
                 c.fail(fmt::format("{}.codebook[{}]", p, k),
                        fmt::format("{} is not an integer in {} .. {} ({}-bit codebook values)", cb[k].dump(), cmin, cmax,
                                    cvb));
-            if (!cbf[k].is_number())
-                c.fail(fmt::format("{}.codebook_float[{}]", p, k), fmt::format("{} must be a number", cbf[k].dump()));
+            if (!cbf[k].is_number() || !std::isfinite(cbf[k].get<double>()) ||
+                std::fabs(cbf[k].get<double>()) > kMaxFloatMagnitude)
+                c.fail(fmt::format("{}.codebook_float[{}]", p, k),
+                       fmt::format("{} must be a finite number of magnitude at most {:g}", cbf[k].dump(),
+                                   kMaxFloatMagnitude));
             d.codebook.push_back(cb[k].get<int32_t>());
             d.codebook_float.push_back(cbf[k].get<double>());
         }
@@ -553,7 +611,13 @@ Image read_image_dir(const std::string& dir_in) {
         PeImage pe;
         const uint64_t n_entries = c.u64(j, p, "entries");
         const uint64_t n_ptr = c.u64(j, p, "pointers");
-        const uint64_t n_slots = c.u64(j, p, "codebook_slots", a.codebook_slots);
+        // Counts are checked against the hex files' real sizes before anything
+        // is allocated from them; this cap only keeps the arithmetic exact.
+        const uint64_t n_entries_max = uint64_t(1) << 48;
+        if (n_entries > n_entries_max || n_ptr > n_entries_max)
+            c.fail(p + (n_entries > n_entries_max ? ".entries" : ".pointers"),
+                   fmt::format("{} is out of range (allowed: 0 .. {})", std::max(n_entries, n_ptr), n_entries_max));
+        const uint64_t n_slots = c.u64(j, p, "codebook_slots", std::max<uint64_t>(a.codebook_slots, 4096));
         if (!a.grow_memories && n_entries > a.spmat_capacity_entries())
             c.fail(p + ".entries", fmt::format("{} exceeds the sparse-matrix SRAM capacity of {} entries", n_entries,
                                                a.spmat_capacity_entries()));
@@ -567,7 +631,7 @@ Image read_image_dir(const std::string& dir_in) {
             const uint32_t digits = a.spmat_line_bits / 4;
             const HexFile hex = hex_lines(path, digits, (n_entries + epl - 1) / epl);
             const auto& lines = hex.lines;
-            pe.entries.resize(n_entries);
+            pe.entries.resize(n_entries);  // bounded: the file holds this many entries
             // A line as little-endian bytes (byte k = bits 8k .. 8k+7, the last two digits first).
             const uint32_t line_bytes = a.spmat_line_bits / 8;
             std::vector<uint8_t> bytes(line_bytes + 2, 0);
@@ -596,12 +660,15 @@ Image read_image_dir(const std::string& dir_in) {
             }
         }
         // pointer SRAM, even and odd banks
-        pe.pointers.resize(n_ptr);
+        // (HexFile holds views into its own text: built in place, never moved.)
+        const fs::path even_path = member_path(dir, c.str(files, fp, "ptr_even"), c, fp + ".ptr_even");
+        const fs::path odd_path = member_path(dir, c.str(files, fp, "ptr_odd"), c, fp + ".ptr_odd");
+        const HexFile even = hex_lines(even_path, hex_digits(a.ptr_bits), (n_ptr + 1) / 2);
+        const HexFile odd = hex_lines(odd_path, hex_digits(a.ptr_bits), n_ptr / 2);
+        pe.pointers.resize(n_ptr);  // bounded: the two files hold this many words
         for (int bank = 0; bank < 2; ++bank) {
-            const char* key = bank ? "ptr_odd" : "ptr_even";
-            const fs::path path = member_path(dir, c.str(files, fp, key), c, fp + "." + key);
-            const HexFile hex = hex_lines(path, hex_digits(a.ptr_bits), bank ? n_ptr / 2 : (n_ptr + 1) / 2);
-            const auto& lines = hex.lines;
+            const fs::path& path = bank ? odd_path : even_path;
+            const auto& lines = (bank ? odd : even).lines;
             for (std::size_t li = 0; li < lines.size(); ++li)
                 pe.pointers[2 * li + bank] = static_cast<uint32_t>(hex_word(lines[li], a.ptr_bits, path, li + 1, "pointer"));
         }
@@ -635,7 +702,7 @@ Image read_image_dir(const std::string& dir_in) {
             if (cnt.rows != rows)
                 c.fail(lp + ".rows", fmt::format("{} differs from the {} rows PE {} owns in a {}-row layer", cnt.rows,
                                                  rows, pi, d.out_len));
-            if (d.entry_base + cnt.entries > n_entries)
+            if (cnt.entries > n_entries || d.entry_base > n_entries - cnt.entries)  // no wrap-around
                 c.fail(lp + ".entries", fmt::format("entry_base {} + {} entries runs past the {} entries of {}",
                                                     d.entry_base, cnt.entries, n_entries, p));
             if (cnt.entries > a.ptr_max_value())
@@ -646,7 +713,7 @@ Image read_image_dir(const std::string& dir_in) {
             if (pad != cnt.padding)
                 c.fail(lp + ".padding", fmt::format("{} differs from the {} code-0 entries in spmat.hex", cnt.padding, pad));
             const uint64_t np = uint64_t(d.num_batches) * d.pointers_per_batch();
-            if (d.ptr_base + np > n_ptr)
+            if (np > n_ptr || d.ptr_base > n_ptr - np)  // no wrap-around
                 c.fail(fmt::format("layers[{}].ptr_base", l),
                        fmt::format("{} + {} pointers runs past the {} pointers of {}", d.ptr_base, np, n_ptr, p));
             // Pointers start at 0, never decrease (batches run on) and end at the layer's entry count.

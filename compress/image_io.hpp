@@ -2,6 +2,7 @@
 // input / expected output vectors as .npy (docs/image-format.md).
 #pragma once
 
+#include <map>
 #include <stdexcept>
 #include <string>
 
@@ -19,8 +20,13 @@ constexpr int kImageFormatVersion = 1;
 // at the end; on any failure nothing is left at `dir`. An existing `dir`
 // that is an image is replaced; anything else at `dir` is an error.
 // `extra_manifest` (an object) is merged into manifest.json under "report".
+// `extra_files` (relative name -> content) are written into the image
+// directory with it, so they are replaced together (e.g. a report saved
+// inside the image); a name that leaves the directory or collides with an
+// image file is an error. Temporaries left by killed runs are removed first.
 void write_image_dir(const Image& image, const std::string& dir,
-                     const nlohmann::json& extra_manifest = nlohmann::json::object());
+                     const nlohmann::json& extra_manifest = nlohmann::json::object(),
+                     const std::map<std::string, std::string>& extra_files = {});
 // Reads and validates (version, sizes, ranges, hex line widths); errors name
 // the file, the field, the value and what is allowed.
 Image read_image_dir(const std::string& dir);

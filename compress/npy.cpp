@@ -7,6 +7,9 @@
 // and every error names the file (or "file.npz:member") and the field.
 #include "compress/npy.hpp"
 
+#include "compress/file_io.hpp"
+
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -33,22 +36,6 @@ constexpr std::size_t kMagicLen = 6;
 
 [[noreturn]] void fail(const std::string& source, const std::string& what) {
     throw NpyError(source + ": " + what);
-}
-
-std::string printable(const std::string& s, std::size_t max_len = 40) {
-    std::string out;
-    for (std::size_t i = 0; i < s.size() && i < max_len; ++i) {
-        unsigned char c = static_cast<unsigned char>(s[i]);
-        if (c >= 32 && c < 127) {
-            out += char(c);
-        } else {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", c);
-            out += buf;
-        }
-    }
-    if (s.size() > max_len) out += "...";
-    return out;
 }
 
 uint64_t load_le(const unsigned char* p, int n) {
@@ -128,6 +115,15 @@ private:
         return false;
     }
     PyValue value() {
+        // Each nested tuple, list or dict is one level of recursion: bound it
+        // so a hostile header cannot overflow the stack.
+        if (depth_ >= kNpyMaxHeaderNesting)
+            error("nesting deeper than " + std::to_string(kNpyMaxHeaderNesting) + " levels");
+        ++depth_;
+        struct Leave {
+            int& d;
+            ~Leave() { --d; }
+        } leave{depth_};
         skip_ws();
         if (pos_ >= t_.size()) error("unexpected end");
         char c = t_[pos_];
@@ -218,6 +214,7 @@ private:
     const std::string& t_;
     const std::string& src_;
     std::size_t pos_ = 0;
+    int depth_ = 0;
 };
 
 std::string describe_value(const PyValue& v) {
@@ -308,17 +305,34 @@ double convert(const unsigned char* p, const Dtype& t) {
 [[noreturn]] void zip_fail(const std::string& path, const std::string& what) { fail(path, "zip: " + what); }
 
 std::string read_file(const std::string& path, const char* what) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) throw NpyError(path + ": cannot open " + what + " file: " + std::strerror(errno));
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    if (f.bad()) throw NpyError(path + ": read error");
-    return ss.str();
+    try {
+        return read_regular_file(path, what, std::numeric_limits<uint64_t>::max());
+    } catch (const FileError& e) {
+        throw NpyError(e.what());
+    }
 }
 
 }  // namespace
 
-NpyArray parse_npy(const std::string& bytes, const std::string& source) {
+namespace {
+
+// A stream's total size before its end is seen (header sizes are checked, data sizes later).
+constexpr uint64_t kSizeUnknown = std::numeric_limits<uint64_t>::max() / 2;
+
+// The header of a .npy: where the data start and what they hold.
+struct NpyHeader {
+    Dtype dt;
+    bool fortran = false;
+    std::vector<uint64_t> shape;
+    std::string dtype;
+    uint64_t count = 0;
+    uint64_t data_start = 0;
+    uint64_t data_bytes() const { return count * uint64_t(dt.size); }
+};
+
+// Where the header ends, from the fixed prefix (magic, version, length):
+// needs the first min(total, 12) bytes. Checks the header fits `total`.
+uint64_t header_end(const std::string& bytes, uint64_t total, const std::string& source) {
     const auto* u = reinterpret_cast<const unsigned char*>(bytes.data());
     if (bytes.size() < kMagicLen + 2 || bytes.compare(0, kMagicLen, kMagic, kMagicLen) != 0)
         fail(source, "magic: not a .npy file (expected the bytes \\x93NUMPY at offset 0, found '" +
@@ -333,16 +347,27 @@ NpyArray parse_npy(const std::string& bytes, const std::string& source) {
         fail(source, "version: .npy format version " + std::to_string(major) + "." + std::to_string(minor) +
                          " is not supported (1.0, 2.0 and 3.0 are)");
     if (bytes.size() < 8 + len_bytes)
-        fail(source, "header: truncated (file has " + std::to_string(bytes.size()) +
+        fail(source, "header: truncated (file has " + std::to_string(total) +
                          " bytes, the header length field ends at byte " + std::to_string(8 + len_bytes) + ")");
     const uint64_t header_len = load_le(u + 8, int(len_bytes));
+    if (header_len > kNpyMaxHeaderBytes)
+        fail(source, "header: length " + std::to_string(header_len) + " exceeds the limit of " +
+                         std::to_string(kNpyMaxHeaderBytes) + " bytes");
     const uint64_t data_start = 8 + len_bytes + header_len;
-    if (data_start > bytes.size())
+    if (data_start > total)
         fail(source, "header: truncated (the header claims " + std::to_string(header_len) +
                          " bytes, ending at byte " + std::to_string(data_start) + ", but the file has " +
-                         std::to_string(bytes.size()) + " bytes)");
+                         std::to_string(total) + " bytes)");
+    return data_start;
+}
+
+// Parses the header held in `bytes` (at least header_end() bytes) of a file
+// of `total` bytes, and checks the data size against the file's real size.
+NpyHeader parse_header(const std::string& bytes, uint64_t total, const std::string& source) {
+    const uint64_t data_start = header_end(bytes, total, source);
+    const std::size_t prefix = bytes[6] == 1 ? 10 : 12;
     // Version 1/2 headers are latin-1, version 3 UTF-8; the fields we need are ASCII either way.
-    const std::string header = bytes.substr(8 + len_bytes, header_len);
+    const std::string header = bytes.substr(prefix, data_start - prefix);
 
     PyValue dict = HeaderParser(header, source).parse_all();
     if (dict.kind != PyValue::dict) fail(source, "header: expected a dict, found " + describe_value(dict));
@@ -369,8 +394,12 @@ NpyArray parse_npy(const std::string& bytes, const std::string& source) {
     if (shape_v->kind != PyValue::tuple)
         fail(source, "shape: expected a tuple of non-negative integers, found " + describe_value(*shape_v));
 
-    NpyArray arr;
-    arr.dtype = descr->s;
+    NpyHeader h;
+    h.dt = dt;
+    h.fortran = fortran->b;
+    h.dtype = descr->s;
+    h.data_start = data_start;
+    auto& arr = h;
     uint64_t count = 1;
     bool overflow = false;
     for (std::size_t k = 0; k < shape_v->items.size(); ++k) {
@@ -382,19 +411,35 @@ NpyArray parse_npy(const std::string& bytes, const std::string& source) {
         if (d.i != 0 && count > std::numeric_limits<uint64_t>::max() / d.i) overflow = true;
         count *= d.i;
     }
-    const uint64_t available = bytes.size() - data_start;
+    const uint64_t available = total - data_start;
     if (overflow || count > std::numeric_limits<uint64_t>::max() / uint64_t(dt.size))
         fail(source, "shape: the element count overflows 64 bits");
     const uint64_t needed = count * uint64_t(dt.size);
-    if (needed != available)
+    if (total != kSizeUnknown && needed != available)
         fail(source, std::string("data: ") + (needed > available ? "too short" : "too long") + " for shape " +
                          "and dtype '" + arr.dtype + "': needs " + std::to_string(needed) + " bytes, file has " +
                          std::to_string(available));
 
+    h.count = count;
+    return h;
+}
+
+// Converts the data (exactly h.data_bytes() bytes) to doubles in C order.
+NpyArray decode(const NpyHeader& h, const unsigned char* data, const std::string& source) {
+    NpyArray arr;
+    arr.shape = h.shape;
+    arr.dtype = h.dtype;
+    const Dtype& dt = h.dt;
+    const uint64_t count = h.count;
+    try {
+        arr.data.reserve(count);
+    } catch (const std::exception&) {  // bad_alloc or length_error: a real but too large file
+        fail(source, "data: " + std::to_string(count) + " elements (" + std::to_string(count * 8) +
+                         " bytes as doubles) do not fit in memory");
+    }
     arr.data.resize(count);
-    const unsigned char* data = u + data_start;
     const std::size_t rank = arr.shape.size();
-    if (!fortran->b || rank <= 1) {
+    if (!h.fortran || rank <= 1) {
         for (uint64_t i = 0; i < count; ++i) arr.data[i] = convert(data + i * dt.size, dt);
     } else if (count > 0) {
         // Fortran order: element (i0, .., ik) is stored at sum_d i_d * fstride_d
@@ -422,7 +467,155 @@ NpyArray parse_npy(const std::string& bytes, const std::string& source) {
     return arr;
 }
 
-NpyArray read_npy(const std::string& path) { return parse_npy(read_file(path, ".npy"), path); }
+}  // namespace
+
+NpyArray parse_npy(const std::string& bytes, const std::string& source) {
+    const NpyHeader h = parse_header(bytes, bytes.size(), source);
+    return decode(h, reinterpret_cast<const unsigned char*>(bytes.data()) + h.data_start, source);
+}
+
+namespace {
+
+// Appends up to `count` bytes of `in` to `out` in chunks, so memory grows
+// with the bytes that really arrive, not with what a header claims.
+uint64_t read_stream(std::istream& in, uint64_t count, std::string& out) {
+    uint64_t done = 0;
+    char buf[1 << 16];
+    while (done < count && in) {
+        in.read(buf, std::streamsize(std::min<uint64_t>(sizeof buf, count - done)));
+        out.append(buf, std::size_t(in.gcount()));
+        done += uint64_t(in.gcount());
+    }
+    return done;
+}
+
+// A pipe (e.g. a shell's <(...)) has no size to check in advance: the
+// header is read first, then exactly the data it needs, growing as they come.
+NpyArray read_npy_stream(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) fail(path, std::string("cannot open .npy file: ") + std::strerror(errno));
+    std::string head;
+    read_stream(in, 12, head);
+    // header_end() needs the total size: until EOF is seen, "unknown" is "as large as claimed".
+    const uint64_t unknown = kSizeUnknown;
+    const uint64_t data_start = header_end(head, head.size() < 12 ? head.size() : unknown, path);
+    if (data_start > head.size()) read_stream(in, data_start - head.size(), head);
+    if (head.size() < data_start)
+        fail(path, "header: truncated (the stream ends after " + std::to_string(head.size()) + " bytes, the header at byte " +
+                       std::to_string(data_start) + ")");
+    const NpyHeader h = parse_header(head, unknown, path);
+    std::string data = head.substr(data_start);
+    try {
+        read_stream(in, h.data_bytes() - data.size(), data);
+    } catch (const std::bad_alloc&) {
+        fail(path, "data: " + std::to_string(h.data_bytes()) + " bytes do not fit in memory");
+    }
+    const bool longer = in.peek() != std::char_traits<char>::eof();
+    if (data.size() != h.data_bytes() || longer)
+        fail(path, std::string("data: ") + (longer ? "too long" : "too short") + " for shape and dtype '" + h.dtype +
+                       "': needs " + std::to_string(h.data_bytes()) + " bytes, the stream has " +
+                       (longer ? "more" : std::to_string(data.size())));
+    return decode(h, reinterpret_cast<const unsigned char*>(data.data()), path);
+}
+
+bool is_pipe(const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
+}  // namespace
+
+NpyArray read_npy(const std::string& path) {
+    if (is_pipe(path)) return read_npy_stream(path);
+    try {
+        // Header first, checked against the file's real size, then the data:
+        // nothing is allocated from a size the file cannot back.
+        const RegularFile file(path, ".npy");
+        std::string head = file.read_at(0, std::min<uint64_t>(file.size(), 12));
+        const uint64_t data_start = header_end(head, file.size(), path);
+        head = file.read_at(0, data_start);
+        const NpyHeader h = parse_header(head, file.size(), path);
+        std::string data;
+        try {
+            data = file.read_at(data_start, h.data_bytes());
+        } catch (const std::bad_alloc&) {
+            fail(path, "data: " + std::to_string(h.data_bytes()) + " bytes (" + std::to_string(h.count) +
+                           " elements) do not fit in memory");
+        }
+        return decode(h, reinterpret_cast<const unsigned char*>(data.data()), path);
+    } catch (const FileError& e) {
+        throw NpyError(e.what());
+    }
+}
+
+
+namespace {
+
+// Inflates a raw-deflate member that the directory says holds `usize` bytes.
+// The output grows only as zlib produces it (never sized from the claim up
+// front), and inflation stops as soon as it would pass the claim or, once the
+// .npy header is out, what that header can truthfully need.
+std::string inflate_member(const unsigned char* in, uint64_t csize, uint64_t usize, const std::string& member) {
+    z_stream zs{};
+    if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) fail(member, "zlib initialisation failed");
+    struct End {
+        z_stream& z;
+        ~End() { inflateEnd(&z); }
+    } end{zs};
+    std::string out;
+    out.reserve(std::min<uint64_t>(usize, 1 << 20));
+    uint64_t limit = usize;  // narrowed to the header's own size once it is known
+    bool header_checked = false;
+    std::vector<unsigned char> chunk(1 << 16);
+    uint64_t in_left = csize;
+    zs.next_in = const_cast<Bytef*>(in);
+    int rc = Z_OK;
+    for (;;) {
+        if (zs.avail_in == 0 && in_left) {
+            zs.avail_in = uInt(std::min<uint64_t>(in_left, 1u << 30));
+            in_left -= zs.avail_in;
+        }
+        zs.next_out = chunk.data();
+        zs.avail_out = uInt(chunk.size());
+        rc = inflate(&zs, Z_NO_FLUSH);
+        const std::size_t got = chunk.size() - zs.avail_out;
+        if (out.size() + got > limit)
+            fail(member, "inflates to more than the " + std::to_string(limit) + " bytes " +
+                             (header_checked ? "its .npy header needs" : "the directory records"));
+        try {
+            out.append(reinterpret_cast<const char*>(chunk.data()), got);
+        } catch (const std::bad_alloc&) {
+            fail(member, "inflating to " + std::to_string(usize) + " bytes: does not fit in memory");
+        }
+        if (!header_checked && out.size() >= 12) {
+            uint64_t end_of_header = 0;
+            try {
+                end_of_header = header_end(out, usize, member);
+            } catch (const NpyError&) {
+                end_of_header = 0;  // parse_npy reports it on the whole member
+            }
+            if (end_of_header == 0) {
+                header_checked = true;
+            } else if (out.size() >= end_of_header) {
+                const NpyHeader h = parse_header(out, usize, member);  // checks usize against the header
+                limit = h.data_start + h.data_bytes();
+                header_checked = true;
+            }
+        }
+        if (rc == Z_STREAM_END) break;
+        // Z_BUF_ERROR only means "no progress possible": go on while there is input.
+        if (rc == Z_OK || (rc == Z_BUF_ERROR && (zs.avail_in || in_left))) continue;
+        const std::string why = zs.msg ? zs.msg
+                                : rc == Z_BUF_ERROR ? "the stream ends early"
+                                                    : "error " + std::to_string(rc);
+        fail(member, "deflate data are corrupt or truncated (zlib: " + why + ")");
+    }
+    if (out.size() != usize)
+        fail(member, "inflated to " + std::to_string(out.size()) + " bytes, the directory says " + std::to_string(usize));
+    return out;
+}
+
+}  // namespace
 
 // ---------------------------------------------------------------------------
 // .npz: a zip archive of .npy members. The central directory is the
@@ -523,41 +716,7 @@ std::map<std::string, NpyArray> read_npz(const std::string& path) {
             if (usize > csize * 1032 + 1024)
                 fail(member, "uncompressed size " + std::to_string(usize) + " is implausible for " +
                                  std::to_string(csize) + " compressed bytes (corrupt directory)");
-            raw.resize(usize);
-            z_stream zs{};
-            if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) fail(member, "zlib initialisation failed");
-            // Feed in chunks: avail_in/avail_out are 32-bit.
-            uint64_t in_left = csize, out_left = usize;
-            zs.next_in = const_cast<Bytef*>(u + data_off);
-            zs.next_out = reinterpret_cast<Bytef*>(&raw[0]);
-            int rc;
-            do {
-                if (zs.avail_in == 0 && in_left) {
-                    zs.avail_in = uInt(std::min<uint64_t>(in_left, 1u << 30));
-                    in_left -= zs.avail_in;
-                }
-                if (zs.avail_out == 0 && out_left) {
-                    zs.avail_out = uInt(std::min<uint64_t>(out_left, 1u << 30));
-                    out_left -= zs.avail_out;
-                }
-                rc = inflate(&zs, Z_NO_FLUSH);
-                // Z_BUF_ERROR only means "no progress possible": go on while
-                // there is more input or output space to hand to zlib.
-            } while (rc == Z_OK ||
-                     (rc == Z_BUF_ERROR && ((zs.avail_in == 0 && in_left) || (zs.avail_out == 0 && out_left))));
-            const uint64_t produced = zs.total_out;
-            const std::string zmsg = zs.msg ? zs.msg : "";
-            inflateEnd(&zs);
-            if (rc != Z_STREAM_END) {
-                std::string why = !zmsg.empty() ? zmsg
-                                  : rc == Z_BUF_ERROR ? "the stream ends early or inflates to more than the "
-                                                        "recorded " + std::to_string(usize) + " bytes"
-                                                      : "error " + std::to_string(rc);
-                fail(member, "deflate data are corrupt or truncated (zlib: " + why + ")");
-            }
-            if (produced != usize)
-                fail(member, "inflated to " + std::to_string(produced) + " bytes, the directory says " +
-                                 std::to_string(usize));
+            raw = inflate_member(u + data_off, csize, usize, member);
         } else {
             fail(member, "compression method " + std::to_string(method) +
                              " is not supported (stored = 0 and deflate = 8 are; np.savez and "

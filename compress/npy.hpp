@@ -14,6 +14,11 @@
 
 namespace eie {
 
+// Limits on what a header may claim (docs/input-safety.md). numpy writes
+// headers of a few hundred bytes and nests at most a tuple in a dict.
+constexpr uint64_t kNpyMaxHeaderBytes = 1 << 20;
+constexpr int kNpyMaxHeaderNesting = 32;
+
 struct NpyError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };

@@ -1,6 +1,10 @@
 #include "arch_config.hpp"
 
+#include <cctype>
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
+#include <limits>
 #include <fstream>
 #include <sstream>
 #include <type_traits>
@@ -18,9 +22,16 @@ std::string value_text(const T& v) {
     else return std::to_string(v);
 }
 
-std::string allowed_text(const ParamSpec& s, bool is_bool) {
+// Integer ranges print as integers (1 .. 1048576, not 1 .. 1.04858e+06).
+std::string allowed_text(const ParamSpec& s, bool is_bool, bool is_integer) {
     if (is_bool) return "true or false";
+    if (is_integer) return fmt::format("{} .. {}", uint64_t(s.min), uint64_t(s.max));
     return fmt::format("{:g} .. {:g}", s.min, s.max);
+}
+
+template <class T>
+std::string allowed_text(const ParamSpec& s) {
+    return allowed_text(s, std::is_same_v<T, bool>, std::is_integral_v<T>);
 }
 
 std::string all_names() {
@@ -33,11 +44,23 @@ std::string all_names() {
 template <class T>
 void store_checked(const ParamSpec& s, T& field, double v, const std::string& source,
                    const std::string& raw) {
-    if (!(v >= s.min && v <= s.max) || (std::is_integral_v<T> && std::floor(v) != v)) {
-        throw ConfigError(fmt::format("{}: {} = {} is out of range (allowed: {}{}{})", source, s.name,
-                                      raw, allowed_text(s, std::is_same_v<T, bool>),
-                                      std::is_integral_v<T> ? ", integer" : "",
-                                      *s.unit ? std::string(" ") + s.unit : std::string()));
+    // A range wider than the field could be stored truncated: refuse to build.
+    static_assert(std::is_floating_point_v<T> || sizeof(T) <= 8);
+    const std::string unit = *s.unit ? std::string(" ") + s.unit : std::string();
+    if (std::is_integral_v<T> && std::isfinite(v) && std::floor(v) != v)
+        throw ConfigError(fmt::format("{}: {} = {} is not an integer (allowed: integers {}{})", source, s.name, raw,
+                                      allowed_text<T>(s), unit));
+    if (!(v >= s.min && v <= s.max))
+        throw ConfigError(fmt::format("{}: {} = {} is out of range (allowed: {}{}{})", source, s.name, raw,
+                                      allowed_text<T>(s), std::is_integral_v<T> && !std::is_same_v<T, bool> ? ", integer" : "",
+                                      unit));
+    // The table's range must fit the field's type (a uint32_t field cannot
+    // hold 2^32); checked here so a wrong table entry fails loudly, not by
+    // silent truncation.
+    if constexpr (std::is_integral_v<T>) {
+        if (v > double(std::numeric_limits<T>::max()))
+            throw ConfigError(fmt::format("{}: {} = {} does not fit the {}-bit field (internal: range {})", source,
+                                          s.name, raw, 8 * sizeof(T), allowed_text<T>(s)));
     }
     field = static_cast<T>(v);
 }
@@ -54,13 +77,32 @@ const char* to_string(ParamClass c) {
 }
 
 bool parse_whole_number(const std::string& text, double& out) {
+    // std::stod alone would also take leading blanks and hex ("0x10"): a
+    // number is decimal, nothing before or after it.
+    if (text.empty() || std::isspace(static_cast<unsigned char>(text.front())) ||
+        std::isspace(static_cast<unsigned char>(text.back())))
+        return false;
+    const std::size_t digits = text.find_first_not_of("+-");
+    if (digits == std::string::npos || digits > 1) return false;
+    if (text.size() > digits + 1 && text[digits] == '0' && (text[digits + 1] == 'x' || text[digits + 1] == 'X'))
+        return false;
     std::size_t used = 0;
     try {
         out = std::stod(text, &used);
     } catch (const std::exception&) {
         return false;
     }
-    return !text.empty() && used == text.size();
+    return used == text.size();
+}
+
+bool parse_whole_integer(const std::string& text, uint64_t& out) {
+    if (text.empty() || text.size() > 20 || text.find_first_not_of("0123456789") != std::string::npos) return false;
+    errno = 0;
+    char* end = nullptr;
+    const unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+    if (errno == ERANGE || *end != '\0') return false;
+    out = v;
+    return true;
 }
 
 std::vector<ParamSpec> param_specs() {
@@ -141,7 +183,12 @@ ArchConfig arch_from_json(const nlohmann::json& j, const std::string& source, Ar
             } else {
                 if (!v.is_number())
                     throw ConfigError(fmt::format("{}: {} = {} must be a number (allowed: {})", source, s.name,
-                                                  v.dump(), allowed_text(s, false)));
+                                                  v.dump(), allowed_text<T>(s)));
+                // Integers exactly (a double would round values above 2^53).
+                if (std::is_integral_v<T> && v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(s.max))
+                    throw ConfigError(fmt::format("{}: {} = {} is out of range (allowed: {}, integer{})", source,
+                                                  s.name, v.dump(), allowed_text<T>(s),
+                                                  *s.unit ? std::string(" ") + s.unit : std::string()));
                 store_checked<T>(s, field, v.get<double>(), source, v.dump());
             }
         });
@@ -185,7 +232,22 @@ void apply_override(ArchConfig& c, const std::string& assignment, const std::str
             double v = 0;
             if (!parse_whole_number(raw, v))
                 throw ConfigError(fmt::format("{}: {} = '{}' is not a number (allowed: {})", source, name, raw,
-                                              allowed_text(s, false)));
+                                              allowed_text<T>(s)));
+            if constexpr (std::is_integral_v<T>) {
+                // Integer fields take plain decimal digits: "4.0000000000000001"
+                // would otherwise round to 4 as a double.
+                uint64_t n = 0;
+                if (!parse_whole_integer(raw, n)) {
+                    if (std::isfinite(v) && v >= s.min && v <= s.max)
+                        throw ConfigError(fmt::format("{}: {} = {} is not an integer (allowed: integers {}{})", source,
+                                                      name, raw, allowed_text<T>(s),
+                                                      *s.unit ? std::string(" ") + s.unit : std::string()));
+                } else if (n > uint64_t(s.max)) {
+                    v = std::numeric_limits<double>::infinity();  // reported as out of range below
+                } else {
+                    v = double(n);
+                }
+            }
             store_checked<T>(s, field, v, source, raw);
         }
     });

@@ -98,7 +98,7 @@ void for_each_param(Config& c, F&& f) {
     f(ParamSpec{"ptr_bits", "bits", "column pointer width", 4, 32, PC::layout}, c.ptr_bits);
     f(ParamSpec{"act_bits", "bits", "activation and accumulator width", 4, 32, PC::quantisation}, c.act_bits);
     f(ParamSpec{"act_rf_entries", "entries", "source/destination register file entries per PE", 1, 1 << 20, PC::layout}, c.act_rf_entries);
-    f(ParamSpec{"act_sram_entries", "entries", "activation SRAM entries per PE", 0, 1ull << 32, PC::layout}, c.act_sram_entries);
+    f(ParamSpec{"act_sram_entries", "entries", "activation SRAM entries per PE", 0, (1ull << 32) - 1, PC::layout}, c.act_sram_entries);
     f(ParamSpec{"codebook_value_bits", "bits", "shared weight value width", 4, 32, PC::quantisation}, c.codebook_value_bits);
     f(ParamSpec{"codebook_slots", "codebooks", "codebooks held per PE (one per resident layer)", 1, 4096, PC::layout}, c.codebook_slots);
     f(ParamSpec{"dma_bits", "bits/cycle", "host DMA width in I/O mode", 8, 65536, PC::timing}, c.dma_bits);
@@ -107,9 +107,12 @@ void for_each_param(Config& c, F&& f) {
 
 std::vector<ParamSpec> param_specs();
 
-// True when the whole of `text` is a number (std::stod syntax, so "inf" and
-// "nan" parse too: callers decide about finiteness); the value goes to `out`.
+// True when the whole of `text` is a decimal number (std::stod syntax without
+// leading or trailing blanks and without hex, so "inf" and "nan" parse too:
+// callers decide about finiteness); the value goes to `out`.
 bool parse_whole_number(const std::string& text, double& out);
+// True when the whole of `text` is plain decimal digits fitting 64 bits.
+bool parse_whole_integer(const std::string& text, uint64_t& out);
 const char* to_string(ParamClass c);
 
 nlohmann::json to_json(const ArchConfig& c);

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "compress/fixed_point.hpp"
+
 namespace eie {
 
 using namespace sc_core;
@@ -97,7 +99,7 @@ uint32_t Eie::validate_descriptor(const LayerDesc& l) const {
     if (l.output.in_sram ? l.output.sram_base + out_local > arch_.act_sram_entries : l.num_batches != 1)
         return mmap::kErrBadDescriptor;
     const int shift = l.fmt.shift();
-    if (shift < -31 || shift > 62 || l.fmt.in_frac < 0 || l.fmt.in_frac > int(arch_.act_bits) - 2)
+    if (shift < fx::kMinShift || shift > fx::kMaxShift || l.fmt.in_frac < 0 || l.fmt.in_frac > int(arch_.act_bits) - 2)
         return mmap::kErrBadDescriptor;
     return mmap::kErrNone;
 }

@@ -87,12 +87,16 @@ def atomic_write_json(path, obj):
 def load_json(path, what="file"):
     """Reads a JSON file; errors name the file and say what is wrong."""
     try:
-        with open(path) as f:
+        with open(path, encoding="utf-8") as f:
             return json.load(f)
     except FileNotFoundError:
         raise StudyError(f"{path}: {what} not found") from None
     except json.JSONDecodeError as e:
         raise StudyError(f"{path}: not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+    except UnicodeDecodeError as e:
+        raise StudyError(f"{path}: not valid UTF-8 at byte {e.start} (a JSON {what} is UTF-8 text)") from None
+    except RecursionError:
+        raise StudyError(f"{path}: {what} nests arrays or objects too deeply") from None
     except OSError as e:
         raise StudyError(f"{path}: cannot read {what}: {e.strerror}") from None
 

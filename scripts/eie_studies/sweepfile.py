@@ -22,13 +22,20 @@ import itertools
 import json
 import math
 import os
+import re
 
 from . import benchmarks, params
 from .common import StudyError, load_json
 
 TOP_KEYS = ("name", "description", "benchmarks", "placement", "base", "params", "points", "energy_table")
 RANGE_KEYS = ("from", "to", "scale", "step")
+# The most points a sweep may have: each is a simulation (seconds to minutes), so more would not
+# finish; checked from the axes' lengths before any point (or anything on disk) is made.
 MAX_POINTS = 100000
+# A pow2 range doubles (step) times per value: beyond 2^64 no parameter has a value.
+MAX_POW2_STEP = 64
+# A sweep's name becomes a directory under out/sweeps: one path component of these characters.
+NAME_CHARS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")
 
 
 class Point:
@@ -86,7 +93,7 @@ def _expand_range(name, param, rng, where):
                              f"{param.allowed()})")
         return [param.check(v, where) for v in rng]
     if not isinstance(rng, dict):
-        raise StudyError(f"{where}: {name} = {json.dumps(rng)} is not a range (allowed: a list of values, or "
+        raise StudyError(f"{where}: {name} = {_show(rng)} is not a range (allowed: a list of values, or "
                          "{\"from\": a, \"to\": b, \"scale\": \"pow2\"|\"linear\", \"step\": k})")
     for k in rng:
         if k not in RANGE_KEYS:
@@ -100,20 +107,20 @@ def _expand_range(name, param, rng, where):
     hi = param.check(rng["to"], f"{where}: {name}.to")
     scale = rng.get("scale", "linear")
     if scale not in ("pow2", "linear"):
-        raise StudyError(f"{where}: {name}.scale = {json.dumps(scale)} is not allowed (pow2 or linear)")
+        raise StudyError(f"{where}: {name}.scale = {_show(scale)} is not allowed (pow2 or linear)")
     step = rng.get("step", 1)
-    if isinstance(step, bool) or not isinstance(step, (int, float)) or not step > 0 or \
-            (scale == "pow2" and int(step) != step) or (param.is_int and int(step) != step):
-        allowed = "a positive integer (powers of two: the exponent step)" if scale == "pow2" or param.is_int \
-            else "a positive number"
-        raise StudyError(f"{where}: {name}.step = {json.dumps(step)} is not allowed ({allowed})")
+    if isinstance(step, bool) or not isinstance(step, (int, float)) or not math.isfinite(step) or not step > 0 or \
+            (scale == "pow2" and (int(step) != step or step > MAX_POW2_STEP)) or (param.is_int and int(step) != step):
+        allowed = f"an integer in 1 .. {MAX_POW2_STEP} (powers of two: the exponent step)" if scale == "pow2" \
+            else "a positive integer" if param.is_int else "a positive number"
+        raise StudyError(f"{where}: {name}.step = {_show(step)} is not allowed ({allowed})")
     if lo > hi:
-        raise StudyError(f"{where}: {name}: from = {json.dumps(rng['from'])} > to = {json.dumps(rng['to'])} "
+        raise StudyError(f"{where}: {name}: from = {_show(rng['from'])} > to = {_show(rng['to'])} "
                          "is an empty range")
     values = []
     if scale == "pow2":
         if lo <= 0:
-            raise StudyError(f"{where}: {name}.from = {json.dumps(rng['from'])}: a pow2 range needs from > 0")
+            raise StudyError(f"{where}: {name}.from = {_show(rng['from'])}: a pow2 range needs from > 0")
         v = lo
         while v <= hi * (1 + 1e-12):
             values.append(v)
@@ -121,16 +128,52 @@ def _expand_range(name, param, rng, where):
             if len(values) > MAX_POINTS:
                 break
     else:
-        n = int(math.floor((hi - lo) / step + 1e-9)) + 1
+        span = (hi - lo) / step
+        if not math.isfinite(span) or span > MAX_POINTS:
+            raise StudyError(f"{where}: {name}: the range has more than {MAX_POINTS} values "
+                             f"(from {_show(rng['from'])} to {_show(rng['to'])} in steps of {_show(step)}; "
+                             f"at most {MAX_POINTS})")
+        n = int(math.floor(span + 1e-9)) + 1
         if n > MAX_POINTS:
             raise StudyError(f"{where}: {name}: the range has {n} values (at most {MAX_POINTS})")
         values = [lo + i * step for i in range(n)]
     return [param.check(int(v) if param.is_int else float(v), f"{where}: {name}") for v in values]
 
 
+def _show(v):
+    """A value for a message: JSON, cut at 60 characters, never raising (deep nesting, huge numbers)."""
+    try:
+        text = json.dumps(v)
+    except (TypeError, ValueError, RecursionError):
+        text = repr(type(v).__name__)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _check_point_count(path, n_benchmarks, axis_lengths):
+    """Refuses a sweep with more than MAX_POINTS points, from the counts alone (nothing is built)."""
+    n = n_benchmarks
+    for k in axis_lengths:
+        n *= k
+    if n > MAX_POINTS:
+        shape = " x ".join(str(k) for k in [n_benchmarks] + list(axis_lengths))
+        raise StudyError(f"{path}: {n} points ({shape}: benchmarks x values per parameter) is more than a sweep "
+                         f"can run (at most {MAX_POINTS})")
+
+
+def _check_energy_table(path, where):
+    """The energy table must be a JSON object (eie-sim checks every field; this catches the wrong file early)."""
+    try:
+        with open(path, "rb") as f:
+            obj = json.loads(f.read(16 << 20).decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise StudyError(f"{where}: not a readable JSON energy table ({type(e).__name__}: {str(e)[:80]})") from None
+    if not isinstance(obj, dict):
+        raise StudyError(f"{where}: an energy table is a JSON object of component: value, not {type(obj).__name__}")
+
+
 def _check_overrides(obj, where):
     if not isinstance(obj, dict):
-        raise StudyError(f"{where} = {json.dumps(obj)} must be an object of parameter: value")
+        raise StudyError(f"{where} = {_show(obj)} must be an object of parameter: value")
     table = params.by_name()
     out = {}
     for k, v in obj.items():
@@ -178,22 +221,27 @@ def parse_sweep(obj, path, base_dir=None):
     description = obj.get("description", "")
     for key, val in (("name", name), ("description", description)):
         if not isinstance(val, str):
-            raise StudyError(f"{path}: {key} = {json.dumps(val)} must be a string")
+            raise StudyError(f"{path}: {key} = {_show(val)} must be a string")
+    if not NAME_CHARS.match(name) or name in (".", ".."):
+        # The name is the results directory's: it must not leave out/sweeps (no '/', no '..').
+        raise StudyError(f"{path}: name = {_show(name)} is not allowed (one path component of at most 128 "
+                         "letters, digits and . _ + -, starting with a letter or digit)")
     if "benchmarks" not in obj:
         raise StudyError(f"{path}: field 'benchmarks' is missing (\"all\" or a list of names "
                          f"({', '.join(benchmarks.known_names())}), spec files or inline specs)")
     specs = benchmarks.resolve_list(obj["benchmarks"], f"{path}: benchmarks", base_dir)
     placement = obj.get("placement")
     if placement is not None and placement not in benchmarks.PLACEMENTS:
-        raise StudyError(f"{path}: placement = {json.dumps(placement)} is not allowed (uniform or skewed)")
+        raise StudyError(f"{path}: placement = {_show(placement)} is not allowed (uniform or skewed)")
     base = _check_overrides(obj.get("base", {}), f"{path}: base")
     energy_table = obj.get("energy_table")
     if energy_table is not None:
         if not isinstance(energy_table, str) or not energy_table:
-            raise StudyError(f"{path}: energy_table = {json.dumps(energy_table)} must be a path to a JSON file")
+            raise StudyError(f"{path}: energy_table = {_show(energy_table)} must be a path to a JSON file")
         et = energy_table if os.path.isabs(energy_table) else os.path.join(base_dir, energy_table)
         if not os.path.isfile(et):
-            raise StudyError(f"{path}: energy_table = {json.dumps(energy_table)}: file not found (looked at {et})")
+            raise StudyError(f"{path}: energy_table = {_show(energy_table)}: file not found (looked at {et})")
+        _check_energy_table(et, f"{path}: energy_table = {_show(energy_table)}")
         energy_table = os.path.abspath(et)
     if "params" in obj and "points" in obj:
         raise StudyError(f"{path}: give either 'params' (a cross product of ranges) or 'points' (an explicit "
@@ -204,22 +252,21 @@ def parse_sweep(obj, path, base_dir=None):
     if "params" in obj:
         ranges = obj["params"]
         if not isinstance(ranges, dict):
-            raise StudyError(f"{path}: params = {json.dumps(ranges)} must be an object of parameter: range")
+            raise StudyError(f"{path}: params = {_show(ranges)} must be an object of parameter: range")
         for k, rng in ranges.items():
             if k not in table:
                 raise StudyError(f"{path}: params: unknown parameter '{k}' (known: {', '.join(params.names())})")
             axes[k] = _expand_range(k, table[k], rng, f"{path}: params")
         keys = list(axes)
+        _check_point_count(path, len(specs), [len(axes[k]) for k in keys])
         combos = [dict(zip(keys, vals)) for vals in itertools.product(*(axes[k] for k in keys))]
     elif "points" in obj:
         pts = obj["points"]
         if not isinstance(pts, list) or not pts:
-            raise StudyError(f"{path}: points = {json.dumps(pts)[:60]} must be a non-empty list of objects "
+            raise StudyError(f"{path}: points = {_show(pts)} must be a non-empty list of objects "
                              "of parameter: value")
         combos = [_check_overrides(p, f"{path}: points[{i}]") for i, p in enumerate(pts)]
-    n = len(specs) * len(combos)
-    if n > MAX_POINTS:
-        raise StudyError(f"{path}: {n} points (at most {MAX_POINTS})")
+    _check_point_count(path, len(specs), [len(combos)])
 
     points, seen = [], set()
     for spec in specs:
