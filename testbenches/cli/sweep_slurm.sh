@@ -18,6 +18,7 @@ for c in munged slurmctld slurmd sbatch; do
   command -v "$c" > /dev/null || { echo "FAIL: $c not installed (scripts/setup installs munge and slurm-wlm)"; exit 1; }
 done
 trap 'cluster_stop; [ -n "${KEEP:-}" ] || rm -rf "$t"' EXIT
+trap 'exit 1' INT TERM HUP   # a killed test (a CTest time-out) still stops its cluster via EXIT
 sweep="$src/scripts/sweep"
 
 # the same comparison everywhere: results without host timings; per-point JSON without host fields
