@@ -25,6 +25,8 @@ void Ccu::start_batch(const LayerDesc& layer) {
 void Ccu::cycle(std::vector<Pe*>& pes, LayerStats& ls) {
     view_.valid = false;
     view_.stall = false;
+    view_.stall_pe = 0;
+    view_.stall_pes = 0;
     view_.filling = false;
     if (done_) return;
     if (fill_left_) {
@@ -51,6 +53,16 @@ void Ccu::cycle(std::vector<Pe*>& pes, LayerStats& ls) {
         view_.valid = true;
         view_.index = index;
         view_.value = value;
+    };
+    // Which queues held the broadcast back: found only in a stall cycle, so free otherwise.
+    auto stalled = [&] {
+        ++ls.ccu.backpressure_stalls;
+        view_.stall = true;
+        for (uint32_t p = n; p-- > 0;)
+            if (!pes[p]->queue().has_room()) {
+                view_.stall_pe = p;
+                ++view_.stall_pes;
+            }
     };
 
     if (!pack_loaded_ && next_pack_ < packs_) {
@@ -82,16 +94,14 @@ void Ccu::cycle(std::vector<Pe*>& pes, LayerStats& ls) {
                 ++next_pack_;
             }
         } else {
-            ++ls.ccu.backpressure_stalls;
-            view_.stall = true;
+            stalled();
         }
     } else if (bias_pending_) {
         if (room()) {
             broadcast(layer_->in_len, int32_t(1) << layer_->fmt.in_frac);  // 1.0
             bias_pending_ = false;
         } else {
-            ++ls.ccu.backpressure_stalls;
-            view_.stall = true;
+            stalled();
         }
     }
     if (!pack_loaded_ && next_pack_ >= packs_ && !bias_pending_) done_ = true;

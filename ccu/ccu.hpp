@@ -1,7 +1,7 @@
 // The central control unit in computing mode: scans the source activations
 // of a batch in packs of N (one per PE), finds the non-zeros with the LNZD
 // tree and broadcasts them, one per cycle, to every PE's queue, then the bias
-// (index in_len, value 1.0). Timing contract 3.2-3.3:
+// (index in_len, value 1.0). Timing contract rules T2-T3 (docs/reference.md):
 //   - the tree's fill latency (one cycle per level) opens every batch;
 //   - a pack with k > 0 non-zeros takes k cycles, an all-zero pack 1 cycle;
 //   - a broadcast happens only if every queue has a free slot at the start
@@ -44,6 +44,8 @@ public:
         uint32_t index;       // its column index
         int32_t value;        // its activation value
         bool stall;           // back-pressure stall
+        uint32_t stall_pe;    // with stall: the lowest-numbered PE whose full queue held the broadcast
+        uint32_t stall_pes;   // with stall: how many PEs' queues were full
         bool filling;         // LNZD fill latency
     };
     View view() const {

@@ -21,6 +21,7 @@
 #include "compress/image_io.hpp"
 #include "compress/npy.hpp"
 #include "compress/synthetic.hpp"
+#include "hw/version.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -212,6 +213,7 @@ int run(int argc, char** argv) {
         ("bias", po::value<std::string>(), "with --weights: bias vector B.npy, shape (out_len,); alone (no file): give "
                                            "the synthetic layer a bias")
         ("placement", po::value<std::string>(), "synthetic non-zero placement: uniform | skewed")
+        ("name", po::value<std::string>(), "--synthetic: the layer's name in the image and in messages (default: synthetic)")
         ("seed", po::value<std::string>()->default_value("1"), "seed of the synthetic data, the random input and random k-means init")
         ("weight-density", po::value<std::string>()->default_value("0.1"), "--synthetic: weight density")
         ("act-density", po::value<std::string>()->default_value("0.35"), "density of the synthetic or random input")
@@ -233,7 +235,7 @@ int run(int argc, char** argv) {
     po::options_description archo("Architecture");
     archo.add_options()
         ("config", po::value<std::string>(), "architecture JSON (or a manifest / statistics file with an \"arch\" object)")
-        ("set", po::value<std::vector<std::string>>()->composing(), "name=value, repeatable (see docs/compression.md)")
+        ("set", po::value<std::vector<std::string>>()->composing(), "name=value, repeatable (docs/configuration.md)")
         ("pes", po::value<std::string>(), "shortcut for --set num_pes=N")
         ("weight-bits", po::value<std::string>(), "shortcut for --set weight_bits=B")
         ("index-bits", po::value<std::string>(), "shortcut for --set index_bits=B");
@@ -242,7 +244,8 @@ int run(int argc, char** argv) {
         ("output,o", po::value<std::string>(), "image directory to write (required)")
         ("json", po::value<std::string>(), "also write the report as JSON to FILE")
         ("quiet,q", "do not print the report")
-        ("help,h", "show this help");
+        ("help,h", "show this help")
+        ("version", "print the version and exit");
     po::options_description hidden;
     hidden.add_options()("synthetic-bias", "");
     po::options_description visible("eie-compress: compress fully-connected layers into an EIE image directory");
@@ -259,7 +262,12 @@ int run(int argc, char** argv) {
         throw UsageError(fmt::format("{} (see --help)", e.what()));
     }
     if (vm.count("help")) {
-        std::cout << visible << "\nExit codes: 0 ok, 2 bad input or usage, 3 a layer does not fit the memories.\n";
+        std::cout << visible << "\nExit codes: 0 ok, 2 bad input or usage, 3 a layer does not fit the memories, "
+                                "1 internal error.\n";
+        return 0;
+    }
+    if (vm.count("version")) {
+        std::cout << "eie-compress " << kEieVersion << "\n";
         return 0;
     }
     auto opt = [&](const char* name) { return vm.count(name) ? vm[name].as<std::string>() : std::string(); };
@@ -281,6 +289,7 @@ int run(int argc, char** argv) {
     if (has("synthetic-bias") && !(has("preset") || has("synthetic")))
         throw UsageError("--bias without a file: only synthetic layers (--preset, --synthetic) take --bias alone; "
                          "give --bias B.npy with --weights");
+    if (has("name") && !has("synthetic")) throw UsageError("--name goes with --synthetic");
     if (has("placement") && !(has("preset") || has("synthetic")))
         throw UsageError("--placement goes with --preset or --synthetic");
 
@@ -319,6 +328,10 @@ int run(int argc, char** argv) {
                 throw UsageError(fmt::format("--weight-density: {} is out of range (allowed: 0 .. 1)", spec.weight_density));
             spec.act_density = act_density;
             source = fmt::format("synthetic {}x{}", spec.in_len, spec.out_len);
+            if (has("name")) {
+                if (opt("name").empty()) throw UsageError("--name: the layer name must not be empty");
+                spec.name = opt("name");
+            }
         }
         if (has("seed")) spec.seed = seed;
         if (has("synthetic-bias")) spec.bias = true;

@@ -1,4 +1,4 @@
-// Interleaved-CSC encoder / decoder (shared doc 1.1, 1.3; docs/image-format.md
+// Interleaved-CSC encoder / decoder (docs/reference.md; docs/image-format.md
 // "Memory layout" gives the layout and the reasons for it).
 //
 // The encoder works in two passes over each layer's non-zeros (already in

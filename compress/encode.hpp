@@ -1,5 +1,5 @@
 // Interleaved-CSC encoding of quantised layers into per-PE images, the
-// inverse decoding, and the capacity check (shared doc sections 1.1, 1.3).
+// inverse decoding, and the capacity check (docs/reference.md: storage, per-PE memories).
 #pragma once
 
 #include <cstdint>

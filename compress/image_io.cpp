@@ -689,7 +689,9 @@ Image read_image_dir(const std::string& dir_in) {
         if (!name.is_string()) c.fail(field, fmt::format("{} must be a file name", name.dump()));
         return member_path(dir, name.get<std::string>(), c, field);
     };
-    if (v.contains("input")) {
+    // The input is what the run computes on: an image without it cannot run.
+    if (!v.contains("input")) c.fail("vectors.input", "is missing (the input vector file, e.g. \"input.npy\")");
+    {
         for (double x : read_vector(vec_file(v["input"], "vectors.input"), img.layers[0].in_len, true, a.act_bits))
             img.input.push_back(static_cast<int32_t>(x));
     }

@@ -69,7 +69,7 @@ struct PresetRow {
     Activation act;
 };
 
-// Shared doc section 6 (size = input x output). The NeuralTalk layers get
+// EIE Table III (docs/reference.md) (size = input x output). The NeuralTalk layers get
 // activation density 1.0 (the paper gives 100%) and identity: NT-Wd produces
 // the word logits, NT-LSTM the gate pre-activations whose sigmoid/tanh are
 // outside EIE. Alex-8 and VGG-8 keep ReLU as the task asks, although a

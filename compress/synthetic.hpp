@@ -1,6 +1,6 @@
 // Synthetic layers: a weight matrix with a given shape and density and an
 // input activation vector with a given density, reproducible from a seed.
-// Presets give the nine EIE benchmark layers (shared doc section 6).
+// Presets give the nine EIE benchmark layers (EIE Table III, docs/reference.md).
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,5 @@
-// Statistics of a simulation, with the definitions of the shared doc
-// section 4 (docs/statistics.md lists every field and its meaning).
+// Statistics of a simulation, with the definitions of docs/reference.md
+// ("Statistic definitions") (docs/statistics.md lists every field and its meaning).
 #pragma once
 
 #include <cstdint>

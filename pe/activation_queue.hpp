@@ -1,7 +1,7 @@
 // The activation queue of a PE: a FIFO of (column index, activation value)
 // pairs broadcast by the CCU.
 //
-// Two-phase semantics (timing contract 3.3): push() and pop() made during a
+// Two-phase semantics (timing contract rule T3, docs/reference.md): push() and pop() made during a
 // cycle act on the state committed at the start of that cycle, and commit()
 // at the end of the cycle makes them visible. So a pop never makes room for
 // a push in the same cycle, and a pushed entry can be popped one cycle later

@@ -1,6 +1,6 @@
 // The pointer SRAM of a PE, split in an even and an odd bank by address LSB,
 // so the pair p[j], p[j+1] of any column is read in one cycle, one word from
-// each bank (shared doc 1.3).
+// each bank (docs/reference.md, "Per-PE memories").
 #pragma once
 
 #include <cstdint>

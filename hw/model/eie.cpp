@@ -168,7 +168,7 @@ void Eie::start_batch() {
     phase_ = Phase::compute;
 }
 
-// Timing contract 3.7: max over PEs of the sum over broadcast columns of
+// Timing contract rule T7 (docs/reference.md): max over PEs of the sum over broadcast columns of
 // max(1, n_pj), plus the fixed overhead; exact when no PE starves.
 uint64_t Eie::closed_form_batch(const LayerDesc& l, uint32_t batch) const {
     const uint32_t n = arch_.num_pes;

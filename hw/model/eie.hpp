@@ -58,7 +58,7 @@ public:
     void set_stall(double probability, uint64_t seed);
     void set_tracer(Tracer* t) { tracer_ = t; }
 
-    // Fixed pipeline latency of a batch beyond the PE work (contract 3.7):
+    // Fixed pipeline latency of a batch beyond the PE work (timing contract rule T7, docs/reference.md):
     // LNZD fill + queue hand-over + pointer read + 4 arithmetic stages.
     uint64_t batch_overhead_cycles() const { return arch_.lnzd_levels() + 2 + kArithStages; }
     static constexpr uint32_t kArithStages = 4;

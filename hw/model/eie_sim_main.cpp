@@ -25,8 +25,10 @@
 #include "compress/npy.hpp"
 #include "compress/image_io.hpp"
 #include "hw/arch_config.hpp"
+#include "hw/version.hpp"
 #include "hw/model/batch_inference.hpp"
 #include "hw/model/eie.hpp"
+#include "hw/model/quiet_systemc.hpp"
 #include "hw/model/energy_model.hpp"
 #include "hw/model/sim_report.hpp"
 #include "hw/model/simulator.hpp"
@@ -37,17 +39,6 @@ namespace fs = std::filesystem;
 using namespace eie;
 
 namespace {
-
-// SystemC prints its copyright banner unless SYSTEMC_DISABLE_COPYRIGHT_MESSAGE
-// is set when the kernel starts. The library owns main() and prints the
-// banner from sc_elab_and_sim() *before* sc_main() runs (measured with
-// SystemC 2.3.4), so neither a setenv() in sc_main nor a re-exec from
-// sc_main would stop the first banner. A namespace-scope initialiser of the
-// executable runs before the library's main(), which is early enough. An
-// explicit setting by the user (e.g. =0) is kept.
-struct QuietSystemC {
-    QuietSystemC() { setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0); }
-} quiet_systemc;
 
 struct UsageError : std::runtime_error {
     using std::runtime_error::runtime_error;
@@ -233,7 +224,8 @@ int run(int argc, char** argv) {
         ("vcd-to", po::value<std::string>()->value_name("C"), "last computing cycle in the VCD (default: the end)")
         ("energy-table", po::value<std::string>()->value_name("FILE"), "per-event energies JSON (default: traces/energy/default-45nm.json, built in)")
         ("quiet,q", "do not print the summary (errors and a mismatch still go to stderr)")
-        ("help,h", "show this help");
+        ("help,h", "show this help")
+        ("version", "print the version and exit");
     po::options_description batcho("Inputs (batch inference: many inputs through the loaded image)");
     batcho.add_options()
         ("inputs", po::value<std::string>()->value_name("X"), "inputs: .npy (N, in_len) or (in_len,), float (quantised) or integer (raw fixed point), or an IDX images file (.gz too)")
@@ -267,6 +259,10 @@ int run(int argc, char** argv) {
     }
     if (vm.count("help")) {
         usage(std::cout, visible);
+        return kExitExact;
+    }
+    if (vm.count("version")) {
+        std::cout << "eie-sim " << kEieVersion << "\n";
         return kExitExact;
     }
     auto has = [&](const char* k) { return vm.count(k) > 0; };
@@ -469,6 +465,13 @@ int run(int argc, char** argv) {
         }
         info.vcd = SimRunInfo::Vcd{vcd_path,      vcd->pes(),    vcd->from(), vcd->to(), vcd->cycles_dumped(),
                                    vcd->signals(), vcd->bytes_written()};
+        // A window past the end is not an error (the run's length is known only now), but the VCD
+        // then holds the header alone: say so rather than leave an empty waveform to puzzle over.
+        const uint64_t total = result.stats.compute_cycles();
+        if (vo.from >= total)
+            std::cerr << fmt::format("eie-sim: warning: --vcd-from {} is past the end of the run (cycles 0 .. {}): "
+                                     "{} holds no cycle; choose --vcd-from below {}\n",
+                                     vo.from, total - 1, vcd_path, total);
     }
     info.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 

@@ -1,5 +1,5 @@
 // eie-energy-calibrate: derives the calibrated defaults of the energy table
-// from the published 45 nm figures (shared doc section 5) and reports how
+// from the published 45 nm figures (EIE Table II, docs/reference.md) and reports how
 // far the model is from them on the benchmark layers (docs/energy-area.md).
 //
 //   eie-energy-calibrate                       calibrate on Alex-7, print the table
@@ -38,7 +38,9 @@
 #include "compress/compressor.hpp"
 #include "compress/synthetic.hpp"
 #include "hw/model/energy_model.hpp"
+#include "hw/model/quiet_systemc.hpp"
 #include "hw/model/simulator.hpp"
+#include "hw/version.hpp"
 
 namespace po = boost::program_options;
 using namespace eie;
@@ -49,7 +51,7 @@ struct UsageError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-// --- published figures (shared doc section 5), per PE, 45 nm, 800 MHz
+// --- published figures (EIE Table II, docs/reference.md), per PE, 45 nm, 800 MHz
 const std::map<std::string, double> kPaperModuleMw = {
     {"act_queue", 0.112}, {"ptr_read", 1.807}, {"spmat_read", 4.955}, {"arith_unit", 1.162}, {"act_rw", 1.122}};
 constexpr double kPaperPeMw = 9.157;
@@ -61,7 +63,7 @@ constexpr double kLnzdNodeMw = 0.023;
 constexpr double kMult32Pj = 3.1, kAdd32Pj = 0.1, kSram32b32KBPj = 5.0;
 
 // VGG-6 (25,088 inputs) does not fit the paper configuration: it needs
-// 25,090 pointers per PE (the 32 KB pointer SRAM holds 16,384 16-bit words)
+// 25,089 pointers per PE (the 32 KB pointer SRAM holds 16,384 16-bit words)
 // and ~101K entries on the fullest PE (16-bit pointers reach 65,535). It runs
 // with 17-bit pointers in a 64 KB pointer SRAM (30,840 words); the energy
 // model scales the pointer energies and clock to that.
@@ -78,7 +80,7 @@ struct Run {
     LayerStats stats;
     // Sparse-matrix line reads if every broadcast column fetched its own
     // lines (no line-buffer reuse across columns), all PEs: the counting the
-    // paper's width study implies (shared doc section 5).
+    // paper's width study implies (EIE Figure 9, docs/reference.md).
     uint64_t per_column_line_reads = 0;
 };
 
@@ -244,6 +246,7 @@ int run(int argc, char** argv) {
         "eie-energy-calibrate: calibrate the energy table on a benchmark layer and compare with the paper\n"
         "Options");
     desc.add_options()("help,h", "this help")
+        ("version", "print the version and exit")
         ("preset", po::value<std::string>()->default_value("alex7"), "calibration layer (a synthetic preset)")
         ("table", po::value<std::string>(), "base table (JSON): scaling exponents, leakage and areas come from it; "
                                             "default: the compiled-in defaults")
@@ -263,6 +266,10 @@ int run(int argc, char** argv) {
     }
     if (vm.count("help")) {
         std::cout << desc << "\n";
+        return 0;
+    }
+    if (vm.count("version")) {
+        std::cout << "eie-energy-calibrate " << kEieVersion << "\n";
         return 0;
     }
     const std::string cal_preset = vm["preset"].as<std::string>();

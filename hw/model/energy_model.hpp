@@ -6,7 +6,7 @@
 // Energy = sum over events of count x energy-per-event (scaled from the
 // paper configuration to the ArchConfig at hand), plus a clock-network energy
 // per PE per cycle and a leakage power per mm^2 of PE area. The defaults are
-// derived from the published 45 nm figures (shared doc section 5) and
+// derived from the published 45 nm figures (EIE Tables I and II, docs/reference.md) and
 // calibrated so that the per-module PE power of the Alex-7 benchmark matches
 // the published per-module power (eie-energy-calibrate recomputes them).
 //

@@ -24,7 +24,7 @@
 namespace eie::mmap {
 
 constexpr uint64_t kRegId = 0x000;          // RO  kIdValue
-constexpr uint64_t kRegCtrl = 0x004;        // WO  bit0 START, bit1 IRQ_ENABLE, bit2 IRQ_CLEAR
+constexpr uint64_t kRegCtrl = 0x004;        // RW  bit0 START, bit1 IRQ_ENABLE, bit2 IRQ_CLEAR (reads back IRQ_ENABLE)
 constexpr uint64_t kRegStatus = 0x008;      // RO  bit0 BUSY, bit1 DONE, bit2 ERROR
 constexpr uint64_t kRegFirstLayer = 0x00C;  // RW  first descriptor of the sequence
 constexpr uint64_t kRegNumLayers = 0x010;   // RW  layers in the sequence

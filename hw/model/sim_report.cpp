@@ -29,8 +29,8 @@ std::string group(uint64_t v) {
 std::string percent(double x) { return fmt::format("{:.1f} %", 100.0 * x); }
 
 std::string bytes_text(uint64_t b) {
-    if (b >= 1ull << 20) return fmt::format("{:.2f} MB", b / 1048576.0);
-    if (b >= 1ull << 10) return fmt::format("{:.1f} KB", b / 1024.0);
+    if (b >= 1ull << 20) return fmt::format("{:.2f} MiB", b / 1048576.0);
+    if (b >= 1ull << 10) return fmt::format("{:.1f} KiB", b / 1024.0);
     return fmt::format("{} B", b);
 }
 

@@ -14,12 +14,13 @@
 #include "hw/model/energy_model.hpp"
 #include "hw/model/simulator.hpp"
 #include "hw/stats.hpp"
+#include "hw/version.hpp"
 
 namespace eie {
 
 // The tool's version (the CMake project version); written into every
 // statistics file.
-constexpr const char* kEieSimVersion = "0.1.0";
+constexpr const char* kEieSimVersion = kEieVersion;
 // Bumped when a field of the statistics JSON changes meaning or disappears.
 constexpr int kStatsFormatVersion = 1;
 

@@ -61,6 +61,8 @@ enum CcuSig : uint32_t {
     kBcastIndex,
     kBcastValue,
     kBackpressure,
+    kStallPe,
+    kStallPes,
     kLnzdFilling,
     kCcuSigs
 };
@@ -229,6 +231,8 @@ VcdWriter::VcdWriter(const std::string& path, const Eie& eie, VcdOptions o)
     add("bcast_index", 32);
     add("bcast_value", act);
     add("backpressure_stall", 1);
+    add("stall_pe", std::max<uint32_t>(1, bit_length(num_pes_ - 1)));
+    add("stall_pes", bit_length(num_pes_));
     add("lnzd_filling", 1);
     upscope();
     upscope();
@@ -405,7 +409,10 @@ void VcdWriter::track(const Eie& eie, const Where& w, bool dump) {
     set(ccu_base_ + kBcastValid, bv);
     set(ccu_base_ + kBcastIndex, cv.index, bv);
     set_signed(ccu_base_ + kBcastValue, cv.value, bv);
-    set(ccu_base_ + kBackpressure, ccu_clocked && cv.stall);
+    const bool stall = ccu_clocked && cv.stall;
+    set(ccu_base_ + kBackpressure, stall);
+    set(ccu_base_ + kStallPe, cv.stall_pe, stall);
+    set(ccu_base_ + kStallPes, stall ? cv.stall_pes : 0u);
     set(ccu_base_ + kLnzdFilling, ccu_clocked && cv.filling);
 
     if (first_change_) {

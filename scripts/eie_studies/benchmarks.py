@@ -1,5 +1,8 @@
 """Benchmark specifications: traces/benchmarks/<name>.json, or inline in a sweep file.
 
+A spec with "kind": "network" names a user network instead (an .npz, its input set, labels and
+calibration set; see validate_network).
+
 A spec describes one synthetic fully-connected layer completely (shape, densities, seed,
 placement, activation function, bias, architecture overrides it needs); eie-compress builds it with
 --synthetic, so the spec file, not a preset compiled into the tool, is what a result depends on.
@@ -13,7 +16,7 @@ from . import params
 from .common import ROOT, StudyError, load_json
 
 BENCH_DIR = os.path.join(ROOT, "traces", "benchmarks")
-# The paper's order (shared doc section 6); "all" means these.
+# The paper's order (EIE Table III, docs/reference.md); "all" means these.
 SUITE = ["alex6", "alex7", "alex8", "vgg6", "vgg7", "vgg8", "ntwe", "ntwd", "ntlstm"]
 PLACEMENTS = ("uniform", "skewed")
 ACTIVATIONS = ("relu", "identity")
@@ -36,6 +39,109 @@ _FIELDS = {
 _REQUIRED = ("name", "in_len", "out_len", "weight_density", "act_density")
 
 
+# A user network instead of a synthetic layer: its layers from an .npz (compressed by eie-compress
+# --npz with each point's quantisation and layout parameters) and a set of real inputs run through
+# the model (eie-sim --inputs), with labels for the accuracy. docs/benchmarks.md describes it.
+_NETWORK_FIELDS = {
+    "name": _FIELDS["name"], "title": _FIELDS["title"], "network": _FIELDS["network"],
+    "description": _FIELDS["description"],
+    "npz": "a path to the network's .npz (relative to the file that names it, or to the repository)",
+    "layers": "the eie-compress --layers list, e.g. w1:b1,w2:b2",
+    "density": "the eie-compress --density: D or D1,D2,... (optional: keep every weight)",
+    "calibration": "a .npy of calibration inputs for the activation formats (optional)",
+    "activation": "the eie-compress --activation: relu | identity, or one per layer (optional)",
+    "inputs": "the inputs: a .npy (N, in_len) or an IDX images file",
+    "labels": "the labels: an integer .npy or an IDX labels file (optional)",
+    "first": "an integer >= 0: the first input (default 0)",
+    "count": "an integer >= 1: at most this many inputs (default: all)",
+    "every": "an integer >= 1: take every n-th input (default 1)",
+    "arch": _FIELDS["arch"],
+}
+_NETWORK_PATHS = ("npz", "calibration", "inputs", "labels")
+
+
+def is_network(spec):
+    return isinstance(spec, dict) and spec.get("kind") == "network"
+
+
+def _find_path(value, key, where, base_dir):
+    if not isinstance(value, str) or not value:
+        raise StudyError(f"{where}: {key} = {json.dumps(value)} is not allowed ({_NETWORK_FIELDS[key]})")
+    for base in ([] if os.path.isabs(value) else [base_dir, ROOT]) or [""]:
+        path = os.path.normpath(os.path.join(base, value))
+        if os.path.isfile(path):
+            return path
+    if os.path.isabs(value) and os.path.isfile(value):
+        return value
+    hint = ""
+    if key == "npz":
+        hint = " (scripts/fashion-net OUT makes a Fashion-MNIST network: see docs/benchmarks.md)"
+    raise StudyError(f"{where}: {key} file '{value}' not found (looked next to the file naming it and in "
+                     f"the repository){hint}")
+
+
+def validate_network(raw, where, base_dir):
+    """A user-network spec: checked, paths made absolute, defaults filled in."""
+    for key in raw:
+        if key not in _NETWORK_FIELDS:
+            raise StudyError(f"{where}: unknown user-network field '{key}' (known: {', '.join(_NETWORK_FIELDS)})")
+    for key in ("name", "npz", "layers", "inputs"):
+        if key not in raw:
+            raise StudyError(f"{where}: user-network field '{key}' is missing ({_NETWORK_FIELDS[key]})")
+    if not isinstance(raw["name"], str) or not re.fullmatch(r"[A-Za-z0-9_.-]+", raw["name"]):
+        raise StudyError(f"{where}: name = {json.dumps(raw['name'])} is not allowed ({_FIELDS['name']})")
+    spec = {"kind": "network", "name": raw["name"], "title": raw.get("title", raw["name"]),
+            "network": raw.get("network", ""), "description": raw.get("description", ""),
+            "layers": raw["layers"], "density": raw.get("density"), "activation": raw.get("activation"),
+            "first": raw.get("first", 0), "count": raw.get("count"), "every": raw.get("every", 1),
+            "arch": raw.get("arch", {}),
+            # the synthetic-layer fields the results table has columns for: not applicable
+            "in_len": None, "out_len": None, "weight_density": None, "act_density": None, "seed": None,
+            "bias": None, "placement": "network"}
+    for key in ("title", "network", "description", "layers"):
+        if not isinstance(spec[key], str) or (key == "layers" and not spec[key]):
+            raise StudyError(f"{where}: {key} = {json.dumps(spec[key])} is not allowed ({_NETWORK_FIELDS[key]})")
+    for key in ("density", "activation"):
+        if spec[key] is not None and (not isinstance(spec[key], str) or not spec[key]):
+            raise StudyError(f"{where}: {key} = {json.dumps(spec[key])} is not allowed ({_NETWORK_FIELDS[key]})")
+    for key, low in (("first", 0), ("count", 1), ("every", 1)):
+        v = spec[key]
+        if v is not None and (not _is_int(v) or not low <= v < 1 << 63):
+            raise StudyError(f"{where}: {key} = {json.dumps(v)} is not allowed ({_NETWORK_FIELDS[key]})")
+    for key in _NETWORK_PATHS:
+        spec[key] = _find_path(raw[key], key, where, base_dir) if raw.get(key) is not None else None
+    if not isinstance(spec["arch"], dict):
+        raise StudyError(f"{where}: arch = {json.dumps(spec['arch'])} is not allowed ({_FIELDS['arch']})")
+    table = params.by_name()
+    arch = {}
+    for key, value in spec["arch"].items():
+        if key not in table:
+            raise StudyError(f"{where}: arch: unknown parameter '{key}' (known: {', '.join(params.names())})")
+        arch[key] = table[key].check(value, f"{where}: arch")
+    spec["arch"] = arch
+    return spec
+
+
+def sim_args(spec):
+    """The eie-sim arguments a point of this spec adds: a user network runs its input set (one
+    worker: the sweep runs points in parallel itself)."""
+    if not is_network(spec):
+        return []
+    args = ["--inputs", spec["inputs"], "--jobs", "1", "--first", str(spec["first"]), "--every", str(spec["every"])]
+    if spec["labels"]:
+        args += ["--labels", spec["labels"]]
+    if spec["count"] is not None:
+        args += ["--count", str(spec["count"])]
+    return args
+
+
+def _file_identity(path):
+    if path is None:
+        return None
+    st = os.stat(path)
+    return [path, st.st_size, st.st_mtime_ns]
+
+
 def known_names():
     try:
         return sorted(f[:-5] for f in os.listdir(BENCH_DIR) if f.endswith(".json"))
@@ -51,8 +157,14 @@ def _is_num(v):
     return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v
 
 
-def validate_spec(raw, where):
+def validate_spec(raw, where, base_dir=ROOT):
     """Checks a spec object and returns it complete (defaults filled in), with canonical types."""
+    if isinstance(raw, dict) and raw.get("kind") == "network":
+        return validate_network({k: v for k, v in raw.items() if k != "kind"}, where, base_dir)
+    if isinstance(raw, dict) and "kind" in raw and raw["kind"] != "synthetic":
+        raise StudyError(f"{where}: kind = {json.dumps(raw['kind'])} is not allowed (synthetic, the default, "
+                         "or network)")
+    raw = {k: v for k, v in raw.items() if k != "kind"} if isinstance(raw, dict) else raw
     if not isinstance(raw, dict):
         raise StudyError(f"{where}: a benchmark spec must be a JSON object with the fields "
                          f"{', '.join(_FIELDS)}")
@@ -111,7 +223,7 @@ def validate_spec(raw, where):
 
 def load_spec_file(path, where=None):
     raw = load_json(path, "benchmark spec")
-    spec = validate_spec(raw, where or path)
+    spec = validate_spec(raw, where or path, os.path.dirname(os.path.abspath(path)))
     spec["source"] = os.path.relpath(os.path.abspath(path), ROOT) if os.path.abspath(path).startswith(ROOT) else path
     return spec
 
@@ -120,7 +232,7 @@ def resolve(item, where, base_dir):
     """A benchmark reference from a sweep file or a command line: a suite name, a path to a spec
     file (ends in .json, relative to base_dir), or an inline spec object."""
     if isinstance(item, dict):
-        spec = validate_spec(item, where)
+        spec = validate_spec(item, where, base_dir)
         spec["source"] = "inline"
         return spec
     if not isinstance(item, str) or not item:
@@ -160,7 +272,13 @@ def resolve_list(value, where, base_dir):
 
 def compress_args(spec, placement=None):
     """The eie-compress arguments that build the layer of a spec (the architecture comes apart)."""
-    args = ["--synthetic", f"{spec['in_len']},{spec['out_len']}",
+    if is_network(spec):
+        args = ["--npz", spec["npz"], "--layers", spec["layers"]]
+        for key in ("density", "activation", "calibration"):
+            if spec[key] is not None:
+                args += [f"--{key}", spec[key]]
+        return args
+    args = ["--synthetic", f"{spec['in_len']},{spec['out_len']}", "--name", spec["name"],
             "--weight-density", repr(spec["weight_density"]), "--act-density", repr(spec["act_density"]),
             "--seed", str(spec["seed"]), "--placement", placement or spec["placement"],
             "--activation", spec["activation"]]
@@ -171,5 +289,9 @@ def compress_args(spec, placement=None):
 
 def identity(spec):
     """The fields that determine the layer's data (what a cached image depends on)."""
+    if is_network(spec):
+        return {"kind": "network", "npz": _file_identity(spec["npz"]), "layers": spec["layers"],
+                "density": spec["density"], "activation": spec["activation"],
+                "calibration": _file_identity(spec["calibration"])}
     return {k: spec[k] for k in ("in_len", "out_len", "weight_density", "act_density", "seed", "placement",
                                  "activation", "bias")}

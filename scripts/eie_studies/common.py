@@ -9,6 +9,22 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+def project_version():
+    """The project's version: the one in CMakeLists.txt's project() line, as the C++ tools print it."""
+    import re
+    try:
+        with open(os.path.join(ROOT, "CMakeLists.txt"), encoding="utf-8") as f:
+            m = re.search(r"^project\(\s*\S+\s+VERSION\s+([0-9][0-9.]*)", f.read(), re.M)
+    except OSError:
+        m = None
+    return m.group(1) if m else "unknown"
+
+
+def add_version_option(parser):
+    """--version on a study script's command line: prints "<prog> <version>" and exits 0."""
+    parser.add_argument("--version", action="version", version=f"%(prog)s {project_version()}")
+
+
 class StudyError(Exception):
     """A user error (bad sweep file, unknown benchmark, ...): printed as is, exit code 2."""
 
@@ -102,3 +118,8 @@ def run_main(main):
         print(f"\n{prog}: interrupted; finished points are kept, no partial file is left", file=sys.stderr)
         sys.stderr.flush()
         sys.exit(130)
+    except BrokenPipeError:
+        # The reader of stdout went away (scripts/plot ... | head): not an error of the run.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)

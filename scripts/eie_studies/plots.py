@@ -32,9 +32,15 @@ COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e3
           "#bcbd22", "#17becf"]
 MARKERS = ["o", "s", "D", "^", "v", "P", "X", "h", "*", "<", ">", "p"]
 # Lines of one benchmark that differ in another varying parameter differ in line style.
-LINESTYLES = ["-", "--", ":", "-."]
-PAPER_QUEUE_KNEE = 8        # shared doc section 5: little gain beyond depth 8
-PAPER_BEST_WIDTH = 64       # shared doc section 5: 64-bit lines minimise sparse-matrix read energy
+# Eight patterns that stay apart in print; beyond eight values the marker size changes as well.
+LINESTYLES = ["-", (0, (6, 2)), (0, (1, 1.5)), (0, (6, 2, 1, 2)), (0, (10, 3)), (0, (3, 1.5, 1, 1.5, 1, 1.5)),
+              (0, (2, 3)), (0, (10, 2, 2, 2, 2, 2))]
+# The paper's per-layer times at its configuration (EIE Table IV, "EIE actual time", batch 1, 64 PEs,
+# 800 MHz; docs/reference.md), by the benchmark names of traces/benchmarks/.
+PUBLISHED_TIME_US = {"alex6": 30.3, "alex7": 12.2, "alex8": 9.9, "vgg6": 34.4, "vgg7": 8.7, "vgg8": 8.4,
+                     "ntwe": 8.0, "ntwd": 13.9, "ntlstm": 7.5}
+PAPER_QUEUE_KNEE = 8        # EIE Figure 8 (docs/reference.md): little gain beyond depth 8
+PAPER_BEST_WIDTH = 64       # EIE Figure 9 (docs/reference.md): 64-bit lines minimise read energy
 
 # (figure name, the parameter it needs to vary or None, what it shows)
 FIGURES = [
@@ -45,6 +51,35 @@ FIGURES = [
     ("benchmarks_time_energy", None, "time and energy per benchmark at one configuration"),
     ("energy_breakdown", None, "energy by component per benchmark (stacked)"),
 ]
+
+
+# The columns each figure reads (besides benchmark and status); a CSV without one of them, or with
+# it empty in a successful row, skips that figure with the reason.
+NEEDS = {
+    "load_balance_vs_queue_depth": ["queue_depth", "load_balance_efficiency"],
+    "speedup_vs_pes": ["num_pes", "cycles"],
+    "real_work_vs_pes": ["num_pes", "real_work_ratio"],
+    "spmat_vs_sram_width": ["spmat_line_bits", "total_spmat_line_reads"],
+    "benchmarks_time_energy": ["time_us", "clock_mhz"],
+    "energy_breakdown": ["time_us", "clock_mhz", "energy_uj"],
+}
+
+
+def missing_columns(rows, name):
+    """The columns figure `name` needs that the rows lack (absent, or empty in some row)."""
+    return [c for c in NEEDS.get(name, []) if any(r.get(c) is None for r in rows)]
+
+
+def _missing_reason(rows, name):
+    cols = missing_columns(rows, name)
+    absent = [c for c in cols if all(c not in r for r in rows)]
+    empty = [c for c in cols if c not in absent]
+    parts = []
+    if absent:
+        parts.append(f"the CSV has no column {', '.join(absent)}")
+    if empty:
+        parts.append(f"column {', '.join(empty)} is empty in some successful rows")
+    return " and ".join(parts) + " (needed by this figure)"
 
 
 class Figure:
@@ -104,7 +139,14 @@ def series(rows, x, others):
     for k in groups:
         groups[k].sort(key=lambda r: r[x])
     order = {b: i for i, b in enumerate(bench_order(rows))}
-    return dict(sorted(groups.items(), key=lambda kv: (order[kv[0][0]],) + tuple(str(v) for v in kv[0][1:])))
+    return dict(sorted(groups.items(), key=lambda kv: (order[kv[0][0]],) + tuple(value_key(v) for v in kv[0][1:])))
+
+
+def value_key(v):
+    """Sort key of a parameter value: numbers in numeric order (16 before 64 before 256), then text."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return (0, float(v), "")
+    return (1, 0.0, str(v))
 
 
 def mean_at(rows, x, value, metric):
@@ -194,8 +236,9 @@ class Styles:
         # Every other benchmark has hollow markers, drawn above the filled ones, so two benchmarks
         # with the same values (Alex-6 and Alex-7 often are) both stay visible.
         hollow = i % 2 == 1
+        size = (7.5 if hollow else 5) + 2.5 * (j // len(LINESTYLES))
         return {"color": color, "marker": MARKERS[i % len(MARKERS)], "linestyle": LINESTYLES[j % len(LINESTYLES)],
-                "markersize": 7.5 if hollow else 5, "markerfacecolor": "none" if hollow else color,
+                "markersize": size, "markerfacecolor": "none" if hollow else color,
                 "markeredgewidth": 1.2 if hollow else 1.0, "zorder": 3 if hollow else 2}
 
 
@@ -222,6 +265,27 @@ def _save(fig, out_dir, name):
                 os.unlink(tmp)
         paths.append(path)
     return paths
+
+
+def context(rows, x=None):
+    """What drives a figure besides its x axis, for its title: the PE count(s) and the placement of
+    the non-zeros, and whether the encoder grew memories (grow_memories) for some points."""
+    parts = []
+    if x != "num_pes":
+        pes = sorted({r["num_pes"] for r in rows if r.get("num_pes") is not None})
+        if pes:
+            parts.append("/".join(str(p) for p in pes) + (" PE" if pes == [1] else " PEs"))
+    places = sorted({r["placement"] for r in rows if r.get("placement")})
+    if places:
+        parts.append("/".join(places) + " placement")
+    if any(r.get("grow_memories") is True for r in rows):
+        parts.append("memories grown where needed")
+    return ", ".join(parts)
+
+
+def _titled(title, rows, x=None):
+    ctx = context(rows, x)
+    return f"{title}\n({ctx})" if ctx else title
 
 
 def _legend_right(ax, n, handles=None, labels=None):
@@ -300,27 +364,73 @@ def _percent_ylim(ax, values_pct):
 
 
 def _percent_lines(plt, rows, others, titles, x, y, xlabel, ylabel, title):
-    """One line per benchmark of 100 * y against x on a log2 axis; returns (fig, x values, lines)."""
+    """100 * y against x on a log2 axis. One benchmark parameter at a time: one panel, a line per
+    benchmark. When another parameter varies too (others), small multiples: a panel per benchmark,
+    a line per value of the others, so lines of different benchmarks never lie on top of each other.
+    Returns (fig, the panels, the panel whose lines the legend lists, x values, lines)."""
     groups = series(rows, x, others)
+    xs = sorted({r[x] for r in rows})
+    benches = bench_order(rows)
+    if others and len(benches) > 1:
+        ncols = min(3, len(benches))
+        nrows = -(-len(benches) // ncols)
+        fig, grid = plt.subplots(nrows, ncols, figsize=(3.4 * ncols + 2.4, 2.7 * nrows + 0.9), sharex=True,
+                                 sharey=True, squeeze=False)
+        panels = [a for row in grid for a in row]
+        combos = sorted({k[1:] for k in groups}, key=lambda c: tuple(value_key(v) for v in c))
+        for b, ax in zip(benches, panels):
+            for j, combo in enumerate(combos):
+                rs = groups.get((b,) + combo)
+                if rs:
+                    ax.plot([r[x] for r in rs], [100 * r[y] for r in rs], color=COLORS[j % len(COLORS)],
+                            marker=MARKERS[j % len(MARKERS)], linestyle=LINESTYLES[j % len(LINESTYLES)],
+                            markersize=4.5, label=", ".join(f"{o}={params.fmt_value(v)}" for o, v in zip(others, combo)))
+            ax.set_title(_name(titles, b), fontsize=10)
+        for ax in panels[len(benches):]:
+            ax.set_visible(False)
+        panels = panels[:len(benches)]
+        for ax in panels:
+            _log2_axis(ax, xs)
+        _percent_ylim(panels[0], [100 * r[y] for r in rows])
+        fig.supxlabel(xlabel, fontsize=10)
+        fig.supylabel(ylabel, fontsize=10)
+        fig.suptitle(_titled(title, rows, x), fontsize=11)
+        legend_panel = max(panels, key=lambda a: len(a.get_lines()))
+        return fig, panels, legend_panel, xs, groups
     style = Styles(rows)
     fig, ax = plt.subplots(figsize=(7.0, 4.2))
     for key, rs in groups.items():
         ax.plot([r[x] for r in rs], [100 * r[y] for r in rs], label=_label(key, others, titles), **style(key))
-    xs = sorted({r[x] for r in rows})
     _log2_axis(ax, xs)
     _percent_ylim(ax, [100 * r[y] for r in rows])
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    _legend_right(ax, len(groups))
-    return fig, xs, groups
+    ax.set_title(_titled(title, rows, x))
+    return fig, [ax], ax, xs, groups
+
+
+def _legend_outside(fig, panels, legend_panel):
+    """The legend right of the figure: the lines of the fullest panel (every panel has the same
+    line styles), plus the reference lines."""
+    handles, labels = legend_panel.get_legend_handles_labels()
+    if len(panels) == 1:
+        _legend_right(legend_panel, len(handles), handles, labels)
+    else:
+        fig.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
 
 
 def fig_queue_depth(plt, rows, out_dir, titles, others):
     title = "Load-balance efficiency vs activation queue depth"
-    fig, depths, groups = _percent_lines(plt, rows, others, titles, "queue_depth", "load_balance_efficiency",
-                                 "activation queue depth (entries per PE)",
-                                 "load-balance efficiency (% of cycles not starved)", title)
+    fig, panels, legend_panel, depths, groups = _percent_lines(
+        plt, rows, others, titles, "queue_depth", "load_balance_efficiency", "activation queue depth (entries per PE)",
+        "load-balance efficiency (% of cycles not starved)", title)
+    if depths[0] <= PAPER_QUEUE_KNEE <= depths[-1]:
+        for ax in panels:
+            ax.axvline(PAPER_QUEUE_KNEE, color="0.35", linestyle=":", linewidth=1.0, zorder=1,
+                       label=f"paper's choice (depth {PAPER_QUEUE_KNEE})" if ax is legend_panel else None)
+    if len(panels) > 1:
+        fig.tight_layout()
+    _legend_outside(fig, panels, legend_panel)
     lo, hi = depths[0], depths[-1]
     knee = PAPER_QUEUE_KNEE if PAPER_QUEUE_KNEE in depths[1:-1] else depths[len(depths) // 2]
     at = {d: mean_at(rows, "queue_depth", d, "load_balance_efficiency") for d in depths}
@@ -383,7 +493,12 @@ def fig_pe_scaling(plt, rows, out_dir, titles, others):
     handles, labels = ax.get_legend_handles_labels()
     _legend_right(ax2, len(sp) + 1, handles[-1:] + handles[:-1], labels[-1:] + labels[:-1])
     title = "Speedup vs number of PEs"
-    fig.suptitle(f"{title} (over {ref_text})", fontsize=11)
+    ctx = context(rows, "num_pes")
+    fig.suptitle(f"{title} (over {ref_text}" + (f"; {ctx}" if ctx else "") + ")", fontsize=11)
+    if any(r.get("grow_memories") is True for r in rows):
+        fig.text(0.01, -0.02, f"The {ref_text} reference is a real run (memories grown so the layer fits one PE), "
+                 "so a speedup above linear means the reference itself starves or pads more, not extra hardware.",
+                 fontsize=8, color="0.3", ha="left", va="top")
     fig.tight_layout()
     top = pes[-1]
     finals = []
@@ -420,8 +535,12 @@ def fig_pe_scaling(plt, rows, out_dir, titles, others):
 
 def fig_real_work(plt, rows, out_dir, titles, others):
     title = "Real work / total work (non-padding / all issued entries) vs PEs"
-    fig, pes, _ = _percent_lines(plt, rows, others, titles, "num_pes", "real_work_ratio", "number of PEs",
-                              "real work / total work (% of issued entries)", title)
+    fig, panels, legend_panel, pes, groups = _percent_lines(
+        plt, rows, others, titles, "num_pes", "real_work_ratio", "number of PEs",
+        "real work / total work (% of issued entries)", title)
+    if len(panels) > 1:
+        fig.tight_layout()
+    _legend_outside(fig, panels, legend_panel)
     a, b = pes[0], pes[-1]
     mean = {p: mean_at(rows, "num_pes", p, "real_work_ratio") for p in pes}
     flat_to = a
@@ -484,6 +603,9 @@ def fig_sram_width(plt, rows, out_dir, titles, others):
     handles, labels = axes[-1].get_legend_handles_labels()
     _legend_right(axes[-1], len(groups), handles, labels)
     title = "Sparse-matrix SRAM read energy and line reads vs line width"
+    ctx = context(rows, "spmat_line_bits")
+    if ctx:
+        fig.suptitle(f"{title} ({ctx})", fontsize=11)
     fig.tight_layout()
     metric = spmat_energy_pj if energy else (lambda r: r["total_spmat_line_reads"])
     best = {key: min(rs, key=metric)["spmat_line_bits"] for key, rs in groups.items()}
@@ -532,8 +654,22 @@ def fig_bars(plt, rows, out_dir, titles, config_desc):
     axes = list(axes[0])
     xs = list(range(len(rows)))
     times = [r["time_us"] for r in rows]
-    axes[0].bar(xs, times, color="tab:blue", width=0.7)
-    _bar_labels(axes[0], xs, times)
+    # The published times hold for the paper's array and clock only.
+    paper_point = all(r.get("num_pes") == 64 and r.get("clock_mhz") == 800 for r in rows)
+    published = [PUBLISHED_TIME_US.get(r["benchmark"]) if paper_point else None for r in rows]
+    if any(p is not None for p in published):
+        # The paper's time beside the model's bar: narrower bars, model left, paper right.
+        axes[0].bar([x - 0.19 for x in xs], times, color="tab:blue", width=0.38, label="model")
+        pxs = [x + 0.19 for x, p in zip(xs, published) if p is not None]
+        pvals = [p for p in published if p is not None]
+        axes[0].bar(pxs, pvals, color="white", edgecolor="0.25", hatch="///", width=0.38,
+                    label="EIE Table IV (actual, 64 PEs, 800 MHz)")
+        _bar_labels(axes[0], [x - 0.19 for x in xs], times)
+        axes[0].set_ylim(0, max(times + pvals) * 1.18)
+        axes[0].legend(loc="upper right", fontsize=7.5, frameon=False)
+    else:
+        axes[0].bar(xs, times, color="tab:blue", width=0.7)
+        _bar_labels(axes[0], xs, times)
     clocks = sorted({r["clock_mhz"] for r in rows})
     clock = "/".join(params.fmt_value(c) for c in clocks)
     axes[0].set_ylabel(f"time per layer (\u00b5s at {clock} MHz)")
@@ -562,6 +698,12 @@ def fig_bars(plt, rows, out_dir, titles, config_desc):
         sentence += (f" and the energy from {_fmt_num(small['energy_uj'] * 1e6 / div)} {unit} "
                      f"({_name(titles, small['benchmark'])}) to {_fmt_num(big['energy_uj'] * 1e6 / div)} {unit} "
                      f"({_name(titles, big['benchmark'])})")
+    ratios = [(t / p, r) for t, p, r in zip(times, published, rows) if p]
+    if ratios:
+        lo_r, hi_r = min(ratios, key=lambda q: q[0]), max(ratios, key=lambda q: q[0])
+        sentence += (f"; against the paper's measured times (EIE Table IV, hatched) the model's synthetic layers take "
+                     f"{_pct(lo_r[0])} ({_name(titles, lo_r[1]['benchmark'])}) to {_pct(hi_r[0])} "
+                     f"({_name(titles, hi_r[1]['benchmark'])}) of them")
     return _finish(plt, fig, out_dir, "benchmarks_time_energy", title, sentence + ".", {"config": config_desc})
 
 
@@ -644,21 +786,79 @@ def make_plots(rows, out_dir, titles=None, bars=True):
     for name, x, _ in FIGURES:
         if x is None:
             continue
+        if all(x not in r for r in ok):
+            skipped.append((name, f"the CSV has no column {x}"))
+            continue
         if x not in vary:
             values = sorted({r.get(x) for r in ok}, key=str)
             skipped.append((name, f"{x} does not vary in the CSV: every point has "
                                   f"{', '.join(params.fmt_value(v) for v in values)}"))
             continue
+        if missing_columns(ok, name):
+            skipped.append((name, _missing_reason(ok, name)))
+            continue
         others = [v for v in vary if v != x]
         made.append(handlers[name](plt, ok, out_dir, titles, others))
+    if vary and any(r.get(LATENCY_MEDIAN) not in (None, "") for r in ok):
+        x = "num_pes" if "num_pes" in vary else vary[0]
+        made.append(fig_latency_accuracy(plt, ok, out_dir, titles, x, [v for v in vary if v != x]))
     if not bars and vary:
         for name in ("benchmarks_time_energy", "energy_breakdown"):
             skipped.append((name, f"per-benchmark figure, left out as {', '.join(vary)} varies"))
         return made, skipped
     sel, desc = fixed_configuration(ok, vary)
-    made.append(fig_bars(plt, sel, out_dir, titles, desc))
-    if any(k.startswith(COMPONENT_PREFIX) for k in sel[0]) and has_energy(sel):
+    if missing_columns(sel, "benchmarks_time_energy"):
+        skipped.append(("benchmarks_time_energy", _missing_reason(sel, "benchmarks_time_energy")))
+    else:
+        made.append(fig_bars(plt, sel, out_dir, titles, desc))
+    if missing_columns(sel, "energy_breakdown"):
+        skipped.append(("energy_breakdown", _missing_reason(sel, "energy_breakdown")))
+    elif any(k.startswith(COMPONENT_PREFIX) for k in sel[0]) and has_energy(sel):
         made.append(fig_breakdown(plt, sel, out_dir, titles, desc))
     else:
         skipped.append(("energy_breakdown", "the CSV has no energy columns (energy_component_pj_*)"))
     return made, skipped
+
+
+# ---- user networks (eie-sim --inputs): per-inference latency next to accuracy
+LATENCY_MEDIAN, LATENCY_P99 = "per_inference_time_us_median", "per_inference_time_us_p99"
+
+
+def fig_latency_accuracy(plt, rows, out_dir, titles, x, others):
+    """Per-inference latency (median solid, p99 dashed) against x, one colour per line of the
+    other varying parameters, and the top-1 accuracy beside it."""
+    rows = [r for r in rows if r.get(LATENCY_MEDIAN) not in (None, "")]
+    groups = series(rows, x, others)
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10.5, 4.2), gridspec_kw={"width_ratios": [2, 1]})
+    for i, (key, rs) in enumerate(groups.items()):
+        color = COLORS[i % len(COLORS)]
+        label = _label(key, others, titles)
+        xs = [r[x] for r in rs]
+        ax.plot(xs, [r[LATENCY_MEDIAN] for r in rs], color=color, marker="o", label=f"{label} median")
+        ax.plot(xs, [r[LATENCY_P99] for r in rs], color=color, marker="^", linestyle="--", label=f"{label} p99")
+        if all(r.get("accuracy_top1") not in (None, "") for r in rs):
+            bx.plot(xs, [100 * r["accuracy_top1"] for r in rs], color=color, marker="o", label=label)
+    values = sorted({r[x] for r in rows})
+    log2 = all(isinstance(v, (int, float)) and v > 0 and (int(v) & (int(v) - 1)) == 0 for v in values)
+    for a in (ax, bx):
+        if log2:
+            _log2_axis(a, values)
+        a.set_xlabel(x)
+    ax.set_ylabel("latency per inference (us at the clock)")
+    ax.set_title("Per-inference latency: median and p99")
+    bx.set_ylabel("top-1 accuracy (%)")
+    bx.set_title("Accuracy")
+    _legend_right(bx, len(groups))
+    ax.legend(fontsize="small", frameon=False)
+    title = f"Per-inference latency and accuracy vs {x}"
+    lo, hi = values[0], values[-1]
+    at = lambda v, k: [r[k] for r in rows if r[x] == v]
+    med_lo, med_hi = min(at(lo, LATENCY_MEDIAN)), min(at(hi, LATENCY_MEDIAN))
+    accs = sorted({round(100 * r["accuracy_top1"], 4) for r in rows if r.get("accuracy_top1") not in (None, "")})
+    acc_text = (f"top-1 accuracy stays at {accs[0]:.2f}% at every point (timing and layout never change "
+                "what is computed)" if len(accs) == 1 else
+                f"top-1 accuracy ranges from {accs[0]:.2f}% to {accs[-1]:.2f}%" if accs else "no labels given")
+    sentence = (f"The best median latency per inference goes from {med_lo:.3f} us at {x}={params.fmt_value(lo)} "
+                f"to {med_hi:.3f} us at {x}={params.fmt_value(hi)}; {acc_text}.")
+    return _finish(plt, fig, out_dir, "latency_accuracy", title, sentence,
+                   {"x": x, "values": values, "median_lo": med_lo, "median_hi": med_hi, "accuracy": accs})

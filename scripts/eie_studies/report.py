@@ -4,7 +4,7 @@ A study is a result directory of scripts/sweep (results.csv, sweep.json, points/
 each one the report embeds the figures of plots.make_plots() with the sentence that reads each,
 lists the benchmarks and the configuration actually simulated (from the points' statistics,
 "arch": grown memories included) and compares what the data shows with the paper's published
-observations (shared architecture notes, section 5), with our numbers, whatever they say.
+observations (docs/reference.md, "Published figures"), with our numbers, whatever they say.
 docs/studies.md ("Figures") describes the figures; scripts/report is the command line.
 """
 import datetime
@@ -16,7 +16,7 @@ import subprocess
 from . import params, plots, results
 from .common import ROOT, StudyError, atomic_write_text
 
-# The paper's observations (shared/docs/eie-microarchitecture.md, section 5), and the figures of
+# The paper's observations (EIE section VI and Table V; docs/reference.md, "Published figures"), and the figures of
 # the paper configuration the report compares with.
 PAPER = {
     "queue_idle_at_1": "about half the cycles idle at depth 1",
@@ -477,7 +477,7 @@ def build_report(studies, out_dir, bars_for=None):
                 "Studies: " + ", ".join(f"[{s.name}](#{s.name})" for s in studies) + ".", ""]
         if summary:
             head += ["## Comparison with the paper", "",
-                     "The paper's observations are those of the shared architecture notes (section 5). "
+                     "The paper's observations are those of EIE section VI, Figures 8, 9 and 11 (docs/reference.md, \"Published figures\"). "
                      f"\"Near-linear\" is read as at least {_pct(NEAR_LINEAR)} of the ideal speedup, \"little gain\" "
                      f"as less than {100 * SMALL_GAIN:.0f} points of load-balance efficiency.", "",
                      comparison_table(summary), ""]

@@ -9,7 +9,7 @@ import csv
 import io
 
 from . import params
-from .common import atomic_write_text
+from .common import StudyError, atomic_write_text
 
 LEAD = ["point_id", "benchmark", "placement", "status", "bit_exact", "reencoded"]
 SPEC = ["in_len", "out_len", "weight_density", "act_density", "seed", "activation", "bias"]
@@ -17,6 +17,9 @@ SPEC = ["in_len", "out_len", "weight_density", "act_density", "seed", "activatio
 PREFERRED = ["cycles", "time_us", "gops", "load_balance_efficiency", "useful_work", "real_work_ratio",
              "padding_share", "closed_form_cycles", "useful_macs", "batches", "energy_uj", "power_mw"]
 SKIP_KEYS = {"per_pe", "name", "arch", "layers", "pes", "command_line", "num_pes", "clock_mhz"}
+# The parameters grow_memories may enlarge (compress/encode.cpp): for each, a "simulated_" column holds
+# the value eie-sim actually ran with (its statistics' "arch"), next to the requested one.
+GROWN = ["spmat_sram_bytes", "ptr_sram_bytes", "ptr_bits", "act_sram_entries", "codebook_slots"]
 RATIO_KEYS = {"load_balance_efficiency", "useful_work", "real_work_ratio", "padding_share", "gops"}
 
 
@@ -61,6 +64,19 @@ def _sum_layers(layers):
     return total
 
 
+def batch_columns(batch):
+    """A user-network point (eie-sim --inputs): its accuracy and per-inference distributions."""
+    row = {"inputs": batch.get("count")}
+    acc = batch.get("accuracy") or {}
+    row["accuracy_top1"] = acc.get("top1")
+    row["accuracy_top5"] = acc.get("top5")
+    for fig, dist in (batch.get("per_inference") or {}).items():
+        if isinstance(dist, dict) and "median" in dist:
+            for k, v in dist.items():
+                row[f"per_inference_{fig}_{k}"] = v
+    return row
+
+
 def summary(rec):
     """The flat row of one point record: eie-sim's run totals (the whole image; a benchmark is one
     layer, so they are that layer's figures), its area and I/O figures and run facts."""
@@ -73,6 +89,9 @@ def summary(rec):
     stats = rec.get("stats")
     if stats:
         row["bit_exact"] = stats.get("bit_exact")
+        arch = stats.get("arch") if isinstance(stats.get("arch"), dict) else {}
+        for k in GROWN:
+            row["simulated_" + k] = arch.get(k)
         row["reencoded"] = stats.get("reencoded", row["reencoded"])
         if "totals" in stats:
             row.update(flatten(stats["totals"]))
@@ -87,6 +106,8 @@ def summary(rec):
         for section in ("area", "io"):
             if isinstance(stats.get(section), dict):
                 row.update(flatten(stats[section], section + "_"))
+        if isinstance(stats.get("batch"), dict):
+            row.update(batch_columns(stats["batch"]))
         for k in ("wall_seconds", "simulate_wall_seconds", "compute_wall_seconds", "pe_cycles_per_second"):
             if k in stats:
                 row[k] = stats[k]
@@ -116,7 +137,7 @@ def columns(rows):
             if k not in present:
                 present.add(k)
                 seen.append(k)
-    fixed = LEAD + params.names() + SPEC
+    fixed = LEAD + params.names() + ["simulated_" + k for k in GROWN] + SPEC
     stats_cols = [k for k in PREFERRED if k in present]
     stats_cols += [k for k in seen if k not in fixed and k not in stats_cols and k != "tool_wall_seconds"]
     cols = [c for c in fixed if c in present or c in LEAD] + stats_cols
@@ -152,17 +173,66 @@ def write_csv(path, rows, bench_order):
     return rows, cols
 
 
+# Columns that hold text or true/false; every other column of a results.csv is a number.
+TEXT_COLUMNS = {"point_id", "benchmark", "placement", "status", "activation"}
+BOOL_COLUMNS = {"bit_exact", "reencoded", "bias", "closed_form_equal"}
+
+
+def _number_column(name):
+    """Whether scripts/sweep writes numbers into this column (its own columns only: a CSV may carry
+    columns of its own, which are read as they come)."""
+    if name in TEXT_COLUMNS or name in BOOL_COLUMNS:
+        return False
+    table = params.by_name()
+    if name in table:
+        return not table[name].is_bool
+    return (name in SPEC or name in PREFERRED or name == "tool_wall_seconds"
+            or name.startswith(("total_", "ccu_", "energy_", "io_", "area_", "simulated_")))
+
+
 def read_csv(path):
-    """Rows of a results.csv with numbers converted (ints, floats, true/false; empty -> None)."""
-    with open(path, newline="") as f:
-        reader = csv.DictReader(f)
-        rows = []
-        for r in reader:
-            row = {}
-            for k, v in r.items():
-                row[k] = _parse(v)
-            rows.append(row)
-        return rows, reader.fieldnames or []
+    """Rows of a results.csv with numbers converted (ints, floats, true/false; empty -> None).
+
+    Raises StudyError naming the file, the line, the column and the value for anything that is not
+    a well-formed results table: not CSV, a repeated column name, a row with more or fewer fields
+    than the header (ragged), or text where scripts/sweep writes a number or true/false."""
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.reader(f)
+            try:
+                header = next(reader, None)
+                if header is None:
+                    return [], []
+                dup = sorted({c for c in header if header.count(c) > 1})
+                if dup:
+                    raise StudyError(f"{path}: line 1: column(s) {', '.join(repr(c) for c in dup)} appear more "
+                                     "than once in the header")
+                numeric = {c for c in header if _number_column(c)}
+                rows = []
+                for fields in reader:
+                    line = reader.line_num
+                    if not fields:
+                        continue  # a blank line
+                    if len(fields) != len(header):
+                        raise StudyError(f"{path}: line {line}: {len(fields)} field(s), but the header has "
+                                         f"{len(header)} (a ragged row: every row must have one value per "
+                                         "column, empty for none)")
+                    row = {}
+                    for k, v in zip(header, fields):
+                        x = _parse(v)
+                        if k in numeric and x is not None and (isinstance(x, (str, bool))):
+                            raise StudyError(f"{path}: line {line}: column {k} = {v!r} is not a number")
+                        if k in BOOL_COLUMNS and x is not None and not isinstance(x, bool):
+                            raise StudyError(f"{path}: line {line}: column {k} = {v!r}: expected true or false")
+                        row[k] = x
+                    rows.append(row)
+            except csv.Error as e:
+                raise StudyError(f"{path}: line {reader.line_num}: not a valid CSV file ({e})") from None
+    except UnicodeDecodeError as e:
+        raise StudyError(f"{path}: not a text (UTF-8) CSV file: byte {e.start} cannot be decoded") from None
+    except OSError as e:
+        raise StudyError(f"{path}: cannot read: {e.strerror or e}") from None
+    return rows, header
 
 
 def _parse(v):

@@ -271,7 +271,8 @@ class Runner:
         # In OUT/tmp itself for every backend (point ids are unique, a point runs in one place): the
         # path is in eie-sim's command_line, which is then the same wherever the point ran.
         stats_tmp = os.path.join(self.tmp_root, point.id + ".stats.json")
-        cmd = [tool("eie-sim"), image] + params.set_args(point.config) + ["--stats", stats_tmp, "--quiet"]
+        cmd = ([tool("eie-sim"), image] + params.set_args(point.config) + benchmarks.sim_args(point.spec)
+               + ["--stats", stats_tmp, "--quiet"])
         if point.energy_table:
             cmd += ["--energy-table", point.energy_table]
         t0 = time.monotonic()

@@ -50,6 +50,8 @@ class Point:
     def cost(self):
         """A rough relative cost (simulated PE-cycles plus image handling), to start long points first."""
         s, c = self.spec, self.config
+        if s.get("kind") == "network":  # a whole input set per point: the longest points
+            return 1.0e3 + (s["count"] or 1.0e4) / 1.0e2 * max(1.0, 16.0 / c["num_pes"])
         work = s["in_len"] * s["out_len"] * s["weight_density"] * max(s["act_density"], 0.01)
         size = s["in_len"] * s["out_len"] * s["weight_density"]
         return work / 1.0e7 * max(1.0, 16.0 / c["num_pes"]) + size / 1.0e6

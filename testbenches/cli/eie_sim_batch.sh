@@ -186,5 +186,37 @@ step "unwritable --outputs path" unwritable
 same_file() { run same 2 img --inputs "$IMG" --outputs out/x --raw-outputs out/x && contains same.err "name the same file" && empty_dir out; }
 step "two outputs naming one file" same_file
 
+# --- a sweep over the user network: points reuse the image, results gain accuracy columns
+cat >netsweep.json <<JSON
+{"name": "net", "benchmarks": [{"kind": "network", "name": "fmlp", "npz": "net.npz", "layers": "w1:b1,w2:b2",
+  "density": "0.2,0.5", "calibration": "net-calibration.npy", "inputs": "$IMG", "labels": "$LAB", "count": 40}],
+ "params": {"num_pes": [8, 16], "weight_bits": [3, 4]}}
+JSON
+sweep_network() {
+  "$py" "$src/scripts/sweep" netsweep.json --out sw --jobs 2 --quiet &&
+  "$py" - <<'PY'
+import csv
+rows = list(csv.DictReader(open("sw/results.csv")))
+assert len(rows) == 4 and all(r["status"] == "ok" and r["bit_exact"] == "true" for r in rows), rows
+for r in rows:
+    for k in ("accuracy_top1", "accuracy_top5", "per_inference_time_us_median", "per_inference_time_us_p99"):
+        assert r[k] != "", k
+    assert r["inputs"] == "40"
+acc = {(r["num_pes"], r["weight_bits"]): r["accuracy_top1"] for r in rows}
+# layout does not change what is computed; the quantisation points were recompressed
+assert acc[("8", "4")] == acc[("16", "4")] and acc[("8", "3")] == acc[("16", "3")], acc
+import os
+assert len(os.listdir("sw/images")) == 2, os.listdir("sw/images")
+PY
+}
+step "sweep over a user network: accuracy and latency columns, recompressed per quantisation" sweep_network
+missing_npz() {
+  sed 's/"net.npz"/"nothere.npz"/' netsweep.json >bad.json
+  "$py" "$src/scripts/sweep" bad.json --out badsw --quiet >badsw.out 2>&1
+  local rc=$?
+  [ "$rc" -eq 2 ] && contains badsw.out "npz file 'nothere.npz' not found" && [ ! -e badsw ] && ! grep -q Traceback badsw.out
+}
+step "sweep: a user network's missing .npz is exit 2 before anything runs" missing_npz
+
 echo "$passed passed, $fails failed"
 [ "$fails" -eq 0 ]

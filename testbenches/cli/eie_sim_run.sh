@@ -160,6 +160,9 @@ assert times and times[0] == 20 * period and max(times) <= 60 * period, (times[:
 assert s["vcd"]["pes"] == [1, 2] and s["vcd"]["from"] == 20 and s["vcd"]["to"] == 60 and s["vcd"]["cycles_dumped"] == 41
 print(len(times), "timestamps in [20, 60] cycles")
 EOF
+step "--vcd-from past the end: exit 0, a warning naming the run's last cycle" run late 0 "$t/net" --vcd "$t/late.vcd" --vcd-from 100000000 --quiet
+step "--vcd-from past the end: warned" contains late.err "warning: --vcd-from 100000000 is past the end of the run (cycles 0 .. "
+step "--vcd-from inside the run: no warning" lacks vcd.err "warning"
 if [ -x /usr/bin/vcd2fst ]; then
   step "vcd2fst accepts the VCD" bash -c "/usr/bin/vcd2fst '$t/w.vcd' '$t/w.fst' >/dev/null 2>&1 && [ -s '$t/w.fst' ]"
 else

@@ -38,7 +38,7 @@ cat > "$t/s.json" <<'EOF'
 {"name": "tiny", "benchmarks": [
   {"name":"t1","in_len":256,"out_len":256,"weight_density":0.1,"act_density":0.4,"seed":1},
   {"name":"t2","in_len":192,"out_len":320,"weight_density":0.05,"act_density":0.6,"seed":2}],
- "params": {"queue_depth": [1, 4], "num_pes": [2, 4]}}
+ "params": {"queue_depth": [1, 4], "num_pes": [2, 4, 16]}}
 EOF
 "$src/scripts/sweep" "$t/s.json" --jobs 2 --out "$t/sw" --quiet > "$t/sweep.log" 2>&1 \
   || { echo "FAIL: sweep"; cat "$t/sweep.log"; exit 1; }
@@ -51,7 +51,51 @@ def write(name, rs):
         w = csv.DictWriter(f, cols, lineterminator="\n"); w.writeheader(); w.writerows(rs)
 write("fixed.csv", [r for r in rows if r["queue_depth"] == "4" and r["num_pes"] == "4"])
 write("capacity.csv", [dict(r, status="capacity", cycles="") for r in rows])
+# Ragged and foreign tables.
+lines = open(sys.argv[1]).read().splitlines()
+open(f"{sys.argv[2]}/long.csv", "w").write("\n".join(lines[:3] + [lines[3] + ",x"] + lines[4:]) + "\n")
+open(f"{sys.argv[2]}/short.csv", "w").write("\n".join(lines[:2] + [",".join(lines[2].split(",")[:7])]) + "\n")
+write("textnum.csv", [dict(r, queue_depth="deep") if i == 1 else r for i, r in enumerate(rows)])
+open(f"{sys.argv[2]}/few.csv", "w").write("benchmark,status,cycles\nfoo,ok,12\nbar,ok,14\n")
+open(f"{sys.argv[2]}/binary.csv", "wb").write(bytes(range(256)))
+open(f"{sys.argv[2]}/quote.csv", "w").write('benchmark,status,cycles\n"foo,ok,12\n')
 EOF
+expect "ragged CSV (a row too long): exit 2, file, line and field counts named" 2 \
+  "$t/long.csv: line 4: $(( $(head -1 "$t/sw/results.csv" | tr ',' '\n' | wc -l) + 1 )) field(s), but the header has" \
+  "$src/scripts/plot" "$t/long.csv" --out "$t/o4"
+expect "ragged CSV (a row too short)" 2 "$t/short.csv: line 3: 7 field(s), but the header has" \
+  "$src/scripts/plot" "$t/short.csv" --out "$t/o4"
+expect "text in a number column: the line, column and value named" 2 \
+  "$t/textnum.csv: line 3: column queue_depth = 'deep' is not a number" "$src/scripts/plot" "$t/textnum.csv" --out "$t/o4"
+expect "a CSV no figure can use: exit 2, each figure's missing columns named" 2 \
+  "benchmarks_time_energy: the CSV has no column time_us, clock_mhz" "$src/scripts/plot" "$t/few.csv" --out "$t/o4"
+expect "a binary file" 2 "$t/binary.csv: not a text (UTF-8) CSV file" "$src/scripts/plot" "$t/binary.csv" --out "$t/o4"
+expect "an unterminated quote" 2 "$t/quote.csv: line" "$src/scripts/plot" "$t/quote.csv" --out "$t/o4"
+check "bad CSVs: no output directory" '[ ! -e "$t/o4" ]'
+for f in long short textnum few binary quote; do
+  "$src/scripts/plot" "$t/$f.csv" --out "$t/o4" > /dev/null 2> "$t/tb"
+  check "$f.csv: no traceback" '! grep -q Traceback "$t/tb"'
+done
+
+# Two parameters vary: small multiples (a panel per benchmark, a line per num_pes), the legend lists
+# num_pes in numeric order (2, 4, 16), not as text (16, 2, 4), each with its own line style.
+"$src/scripts/plot" "$t/sw/results.csv" --out "$t/two" > "$t/two.out" 2>&1
+check "two-parameter sweep: figures made" '[ -s "$t/two/load_balance_vs_queue_depth.svg" ]'
+cat > "$t/order.py" <<'PY'
+import re, sys
+svg = open(sys.argv[1]).read()
+labels = re.findall(r">(num_pes=\d+)<", svg)
+panels = re.findall(r">(t[12])<", svg)
+print(labels, panels)
+sys.exit(labels != ["num_pes=2", "num_pes=4", "num_pes=16"] or panels != ["t1", "t2"])
+PY
+check "two-parameter sweep: legend in numeric order" '"$py" "$t/order.py" "$t/two/load_balance_vs_queue_depth.svg"'
+check "two-parameter sweep: three distinct line styles" '"$py" -c "
+import sys; sys.path.insert(0, sys.argv[1] + \"/scripts\")
+from eie_studies import plots
+sys.exit(len({str(s) for s in plots.LINESTYLES[:3]}) != 3 or len({str(s) for s in plots.LINESTYLES}) != 8)" "$src"'
+check "queue-depth figure titled with the PE counts and the placement" \
+  'grep -q "2/4/16 PEs, uniform placement" "$t/two/load_balance_vs_queue_depth.svg"' 
 "$src/scripts/plot" "$t/fixed.csv" --out "$t/fixed" > "$t/fixed.out" 2> "$t/fixed.err"
 rc=$?
 check "no varying parameter: exit 0 (got $rc)" '[ $rc -eq 0 ]'

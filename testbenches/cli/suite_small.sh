@@ -57,6 +57,19 @@ check "num_pes=16: two more images" '[ "$(ls "$out/images" | wc -l)" -eq 4 ] && 
 check "num_pes=16: no re-encoding needed" '"$py" -c "
 import csv, sys; sys.exit(any(r[\"reencoded\"] != \"false\" for r in csv.DictReader(open(sys.argv[1]))))" "$out/results.csv"'
 
+# A layer that does not fit: "not run" with the capacity message naming the benchmark, a partial
+# total over the layers that ran, exit 3.
+"$src/scripts/suite" --bench "alex8,$t/mini.json" --out "$t/cap" --set spmat_sram_bytes=4096 > "$t/table5" 2> "$t/err5"
+rc=$?
+cat "$t/table5"
+check "capacity: exit 3 (got $rc)" '[ $rc -eq 3 ]'
+check "capacity: Alex-8 not run, its capacity message inline naming the benchmark" \
+  'grep -Eq "^Alex-8 +- .* not run$" "$t/table5" && grep -q "layer 0 .alex8. does not fit the sparse-matrix SRAM" "$t/table5" &&
+   ! grep -q "synthetic" "$t/table5"'
+check "capacity: total marked partial, over Mini alone, bit-exact yes" \
+  'grep -Eq "^partial +72 .* yes$" "$t/table5" && grep -q "without Alex-8 (not run)" "$t/table5" &&
+   ! grep -Eq "^total" "$t/table5" && [ "$(awk "/^Mini/{print \$2}" "$t/table5")" = "$(awk "/^partial/{print \$2}" "$t/table5")" ]'
+
 # Bad overrides: exit 2, clear message, nothing created.
 "$src/scripts/suite" --bench alex8 --out "$t/bad1" --set num_pes=0 > /dev/null 2> "$t/e1"
 check "--set num_pes=0: exit 2, names the field, creates nothing" \

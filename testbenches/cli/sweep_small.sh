@@ -69,6 +69,10 @@ for r in d:
     assert rec["config"]["num_pes"] == int(r["num_pes"]) and rec["stats"]["arch"]["num_pes"] == int(r["num_pes"])
     assert rec["stats"]["arch"]["queue_depth"] == int(r["queue_depth"])
     assert len(rec["stats"]["layers"][0]["per_pe"]) == int(r["num_pes"])
+    # the simulated_* columns are the sizes eie-sim ran with, the plain ones the requested sizes
+    for k in ("spmat_sram_bytes", "ptr_sram_bytes", "ptr_bits", "act_sram_entries", "codebook_slots"):
+        assert int(r["simulated_" + k]) == rec["stats"]["arch"][k], (k, r["simulated_" + k])
+        assert int(r[k]) == rec["config"][k] and int(r["simulated_" + k]) >= int(r[k]), k
 print("csv ok")
 EOF
 check "CSV complete and consistent with the point files ($(tail -1 "$t/csvcheck"))" 'grep -q "^csv ok" "$t/csvcheck"'

@@ -1,5 +1,5 @@
 // Tests of the interleaved-CSC encoder / decoder: the worked examples of the
-// shared doc (section 1.1), random round trips checked against an independent
+// docs/reference.md (storage), random round trips checked against an independent
 // reading of the layout contract (compress/image.hpp), capacity errors and
 // re-encoding.
 #include <catch2/catch.hpp>
@@ -299,7 +299,7 @@ TEST_CASE("worked example: 16x8 matrix on 4 PEs", "[encode]") {
     L.out_len = 16;
     std::mt19937_64 rng(2);
     fill_codebook(L, 4, rng);
-    // PE0's weights from the shared doc, plus weights in other PEs' rows
+    // PE0's weights from EIE Figure 3, plus weights in other PEs' rows
     // that must not disturb PE0.
     std::vector<std::pair<uint32_t, uint32_t>> rc = {{0, 0},  {8, 0}, {12, 0}, {4, 1},  {0, 2},  {12, 2}, {0, 4},
                                                      {4, 4},  {0, 5}, {12, 5}, {0, 6},  {8, 7},  {12, 7}, {1, 0},

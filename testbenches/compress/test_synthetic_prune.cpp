@@ -95,7 +95,7 @@ TEST_CASE("rng: xoshiro256** and splitmix64 match their reference outputs", "[sy
     }
 }
 
-TEST_CASE("synthetic: presets are the nine benchmark layers of the shared doc", "[synthetic]") {
+TEST_CASE("synthetic: presets are the nine benchmark layers of EIE Table III", "[synthetic]") {
     struct Row {
         const char* name;
         uint32_t in, out;

@@ -255,8 +255,8 @@ TEST_CASE("vcd: PEs {1,2} over cycles [20,60]: header, scopes, window, ids, and 
     CHECK(v.has_version);
     CHECK(v.timescale == "1ps");
     CHECK(v.scopes == std::vector<std::string>{"eie", "eie/pe1", "eie/pe2", "eie/ccu"});
-    // only the selected PEs' signals: 4 top + 2 x 30 PE + 7 CCU
-    CHECK(v.vars.size() == 4 + 2 * 30 + 7);
+    // only the selected PEs' signals: 4 top + 2 x 30 PE + 9 CCU
+    CHECK(v.vars.size() == 4 + 2 * 30 + 9);
     // every timestamp in the window, the first one at its start
     REQUIRE(!v.times.empty());
     CHECK(v.times.front() == 20 * t.period_ps);
@@ -340,6 +340,34 @@ TEST_CASE("vcd: waveform values agree with the statistics, cycle by cycle", "[vc
         }
         CHECK(bcasts == want_b);
         CHECK(bp == want_bp);
+        {
+            // The stall culprit: in a back-pressure cycle, stall_pe is the lowest PE whose queue was
+            // full at the start of the cycle (its occupancy at the end of the previous one) and
+            // stall_pes counts the full queues; outside one it is x and 0.
+            const auto spe = series("eie/ccu", "stall_pe"), spes = series("eie/ccu", "stall_pes");
+            std::vector<std::vector<std::string>> occ;
+            for (uint32_t p = 0; p < 4; ++p) occ.push_back(series(fmt::format("eie/pe{}", p), "queue_occupancy"));
+            uint64_t named = 0;
+            for (uint64_t c = 1; c < total; ++c) {
+                INFO("cycle " << c);
+                if (bs[c] != "1") {
+                    CHECK(spe[c] == "x");
+                    CHECK(as_uint(spes[c]) == 0);
+                    continue;
+                }
+                uint32_t first = 4, full = 0;
+                for (uint32_t p = 0; p < 4; ++p)
+                    if (as_uint(occ[p][c - 1]) == img.arch.queue_depth) {
+                        first = std::min(first, p);
+                        ++full;
+                    }
+                REQUIRE(full > 0);
+                CHECK(as_uint(spe[c]) == first);
+                CHECK(as_uint(spes[c]) == full);
+                ++named;
+            }
+            CHECK(named == want_bp);
+        }
         CHECK(fills == batches * img.arch.lnzd_levels());
         // phases: 4 drain cycles per batch, the write-back cycles
         const auto phase = series("eie", "phase");
