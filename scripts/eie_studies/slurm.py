@@ -435,6 +435,14 @@ def monitor(sweep, out, job, subdir, skipped, poll, quiet, label):
         raise
     shards, done, _ = task_states(sweep, out, job, subdir)
     _, _, _, failed_tasks = _counts(shards, done, {})
+    for _ in range(2):
+        if not failed_tasks:
+            break
+        # A shared filesystem (NFS attribute caching) may show a file another node just renamed
+        # into place a little late: look again before calling a task failed.
+        time.sleep(2)
+        done = done_ids(out, [p.id for p in sweep.point_list])
+        _, _, _, failed_tasks = _counts(shards, done, {})
     _set_state(out, "finished")
     acct = accounting_states(job) if failed_tasks else {}
     return [_task_report(out, subdir, job, i, shards[i], done, acct) for i in failed_tasks]
