@@ -17,6 +17,7 @@
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
 
+#include "hw/version.hpp"
 #include "compress/idx.hpp"
 #include "compress/image_io.hpp"
 #include "compress/npy.hpp"
@@ -234,7 +235,8 @@ int run(int argc, char** argv) {
         ("resume", "continue from the checkpoints in --checkpoints")
         ("stop-after", po::value<std::string>(), "stop after this step: dense, prune-K or share")
         ("quiet,q", "no progress and no report on the terminal")
-        ("help,h", "show this help");
+        ("help,h", "show this help")
+        ("version", "print the version and exit");
     po::options_description visible("eie-train: Deep Compression with retraining into an EIE image directory");
     visible.add(net).add(data).add(sched).add(comp).add(outo);
 
@@ -249,6 +251,10 @@ int run(int argc, char** argv) {
         std::cout << visible
                   << "\nExit codes: 0 ok, 2 bad input or usage, 3 a layer does not fit the memories, 4 training "
                      "diverged.\n";
+        return 0;
+    }
+    if (vm.count("version")) {
+        std::cout << "eie-train " << kEieVersion << "\n";
         return 0;
     }
     auto opt = [&](const char* name) { return vm.count(name) ? vm[name].as<std::string>() : std::string(); };

@@ -33,6 +33,11 @@ for x in eie-compress eie-sim eie-energy-calibrate; do
     if grep -qi 'copyright\|SystemC 2\.' "$t/h"; then echo "FAIL: $x --help prints the SystemC banner"; fail=1
     else echo "ok: $x --help without banner"; fi
 done
+# eie-train exists only where libtorch was found (EIE_WITH_TORCH).
+if grep -q '^EIE_WITH_TORCH:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null; then
+    [ -x "$build/eie-train" ] || { echo "FAIL: $build/eie-train not built"; fail=1; }
+    [ -x "$build/eie-train" ] && check_version eie-train "$build/eie-train"
+fi
 for s in sweep suite plot report bench; do
     check_version "$s" /usr/bin/python3 "$src/scripts/$s"
 done

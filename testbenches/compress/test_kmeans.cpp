@@ -245,15 +245,14 @@ TEST_CASE("kmeans: invalid input is rejected with the position and value", "[kme
     CHECK_THROWS_WITH(eie::parse_kmeans_init("kmeans++"), Contains("linear, density, random"));
 }
 
-TEST_CASE("kmeans: a million weights cluster quickly", "[kmeans]") {
+// Speed is measured by the [.perf] case below (run by hand), never asserted
+// in the suite, where a loaded machine would make it fail for no fault.
+TEST_CASE("kmeans: a million weights converge to a full codebook", "[kmeans]") {
     const auto v = laplacian(1000000, 77);
-    const auto t0 = std::chrono::steady_clock::now();
     const Codebook cb = kmeans_1d(v, 4, KmeansInit::linear, 1, 1000);
-    const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     CHECK(cb.used == 15);
     CHECK(cb.iterations < 1000);
     CHECK(cb.snr_db > 17.5);
-    CHECK(sec < 2.0);  // about 0.07 s on the development machine; generous for loaded CI
 }
 
 TEST_CASE("kmeans: VGG-6-sized (4.1M values) in well under a second", "[kmeans][.perf]") {
