@@ -135,6 +135,15 @@ def sim_args(spec):
     return args
 
 
+def run_identity(spec):
+    """What a point runs besides the layer (a user network's input set, labels and selection),
+    None for a synthetic layer: part of the point id, so a changed input set is a new point."""
+    if not is_network(spec):
+        return None
+    return {"inputs": _file_identity(spec["inputs"]), "labels": _file_identity(spec["labels"]),
+            "first": spec["first"], "count": spec["count"], "every": spec["every"]}
+
+
 def _file_identity(path):
     if path is None:
         return None

@@ -82,6 +82,9 @@ def point_id(spec, config, energy_table):
     and the energy table's contents), prefixed by the benchmark name for readability."""
     key = {"benchmark": spec["name"], "layer": benchmarks.identity(spec), "config": config,
            "energy_table": _file_digest(energy_table)}
+    run = benchmarks.run_identity(spec)
+    if run is not None:  # synthetic layers keep the ids they always had
+        key["run"] = run
     return f"{spec['name']}-{hashlib.sha256(_canonical(key).encode()).hexdigest()[:16]}"
 
 

@@ -210,6 +210,17 @@ assert len(os.listdir("sw/images")) == 2, os.listdir("sw/images")
 PY
 }
 step "sweep over a user network: accuracy and latency columns, recompressed per quantisation" sweep_network
+changed_count() {
+  # A different input selection is a different point: the rerun must not reuse the 40-input results.
+  sed 's/"count": 40/"count": 24/' netsweep.json >netsweep.json.new && mv netsweep.json.new netsweep.json &&
+  "$py" "$src/scripts/sweep" netsweep.json --out sw --jobs 2 --quiet &&
+  "$py" - <<'PY'
+import csv
+rows = list(csv.DictReader(open("sw/results.csv")))
+assert len(rows) == 4 and all(r["inputs"] == "24" for r in rows), [r["inputs"] for r in rows]
+PY
+}
+step "sweep over a user network: a changed --count reruns its points" changed_count
 missing_npz() {
   sed 's/"net.npz"/"nothere.npz"/' netsweep.json >bad.json
   "$py" "$src/scripts/sweep" bad.json --out badsw --quiet >badsw.out 2>&1
