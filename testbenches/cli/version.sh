@@ -38,7 +38,8 @@ if grep -q '^EIE_WITH_TORCH:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null; then
     [ -x "$build/eie-train" ] || { echo "FAIL: $build/eie-train not built"; fail=1; }
     [ -x "$build/eie-train" ] && check_version eie-train "$build/eie-train"
 fi
-for s in sweep suite plot report bench; do
+for s in sweep suite plot report bench bench-inference fashion-net; do
     check_version "$s" /usr/bin/python3 "$src/scripts/$s"
 done
+check_version train_goal bash "$src/scripts/train_goal"
 exit $fail
