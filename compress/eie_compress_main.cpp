@@ -35,18 +35,6 @@ struct UsageError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-std::vector<std::string> split(const std::string& s, char sep) {
-    std::vector<std::string> out;
-    std::size_t pos = 0;
-    while (true) {
-        std::size_t q = s.find(sep, pos);
-        out.push_back(s.substr(pos, q == std::string::npos ? std::string::npos : q - pos));
-        if (q == std::string::npos) break;
-        pos = q + 1;
-    }
-    return out;
-}
-
 double parse_double(const std::string& text, const std::string& option) {
     double v = 0;
     if (!parse_whole_number(text, v) || !std::isfinite(v))

@@ -76,6 +76,18 @@ const char* to_string(ParamClass c) {
     return "?";
 }
 
+std::vector<std::string> split(const std::string& s, char sep) {
+    std::vector<std::string> out;
+    std::size_t pos = 0;
+    while (true) {
+        std::size_t q = s.find(sep, pos);
+        out.push_back(s.substr(pos, q == std::string::npos ? std::string::npos : q - pos));
+        if (q == std::string::npos) break;
+        pos = q + 1;
+    }
+    return out;
+}
+
 bool parse_whole_number(const std::string& text, double& out) {
     // std::stod alone would also take leading blanks and hex ("0x10"): a
     // number is decimal, nothing before or after it.

@@ -113,6 +113,9 @@ std::vector<ParamSpec> param_specs();
 bool parse_whole_number(const std::string& text, double& out);
 // True when the whole of `text` is plain decimal digits fitting 64 bits.
 bool parse_whole_integer(const std::string& text, uint64_t& out);
+// The fields of a separated list ("a,b,,c" -> a, b, "", c): every field kept,
+// so callers can name an empty one in their error.
+std::vector<std::string> split(const std::string& s, char sep);
 const char* to_string(ParamClass c);
 
 nlohmann::json to_json(const ArchConfig& c);

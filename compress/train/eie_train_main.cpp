@@ -17,6 +17,7 @@
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
 
+#include "hw/model/quiet_systemc.hpp"
 #include "hw/version.hpp"
 #include "compress/idx.hpp"
 #include "compress/image_io.hpp"
@@ -31,28 +32,9 @@ using namespace eie;
 
 namespace {
 
-// SystemC owns main() and prints its banner before sc_main() runs: an
-// initialiser of the executable is early enough to keep it quiet (an explicit
-// setting by the user is kept).
-struct QuietSystemC {
-    QuietSystemC() { setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0); }
-} quiet_systemc;
-
 struct UsageError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
-
-std::vector<std::string> split(const std::string& s, char sep) {
-    std::vector<std::string> out;
-    std::size_t pos = 0;
-    while (true) {
-        std::size_t q = s.find(sep, pos);
-        out.push_back(s.substr(pos, q == std::string::npos ? std::string::npos : q - pos));
-        if (q == std::string::npos) break;
-        pos = q + 1;
-    }
-    return out;
-}
 
 double parse_double(const std::string& text, const std::string& option, double lo, double hi, bool lo_open) {
     double v = 0;
