@@ -155,22 +155,10 @@ void check_output_paths(const std::string& dir, const std::string& json_path) {
     while (d.size() > 1 && d.back() == '/') d.pop_back();
     check_parent(d, "-o");
     std::error_code ec;
-    if (fs::exists(fs::symlink_status(d, ec))) {
-        bool image = false;
-        std::ifstream in(fs::path(d) / "manifest.json");
-        if (fs::is_directory(d, ec) && in) {
-            try {
-                nlohmann::json j;
-                in >> j;
-                image = j.is_object() && j.value("format", "") == "eie-image";
-            } catch (const std::exception&) {
-            }
-        }
-        if (!image)
-            throw UsageError(fmt::format("-o '{}': exists and is not an image directory (no manifest.json with format "
-                                         "'eie-image'); refusing to replace it",
-                                         d));
-    }
+    if (fs::exists(fs::symlink_status(d, ec)) && !is_image_dir(d))
+        throw UsageError(fmt::format("-o '{}': exists and is not an image directory (no manifest.json with format "
+                                     "'eie-image'); refusing to replace it",
+                                     d));
     if (!json_path.empty()) {
         check_parent(json_path, "--json");
         if (fs::is_directory(json_path, ec)) throw UsageError(fmt::format("--json '{}': is a directory", json_path));

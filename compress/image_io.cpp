@@ -188,20 +188,6 @@ ojson manifest_json(const Image& img, const json& extra) {
     return m;
 }
 
-bool is_image_dir(const fs::path& dir) {
-    std::error_code ec;
-    if (!fs::is_directory(dir, ec)) return false;
-    std::ifstream in(dir / "manifest.json");
-    if (!in) return false;
-    try {
-        json j;
-        in >> j;
-        return j.is_object() && j.contains("format") && j["format"] == kFormat;
-    } catch (const std::exception&) {
-        return false;
-    }
-}
-
 void write_contents(const Image& img, const fs::path& tmp, const json& extra) {
     const ArchConfig& a = img.arch;
     const uint32_t pdig = hex_digits(a.ptr_bits), cdig = hex_digits(a.codebook_value_bits);
@@ -412,6 +398,21 @@ ActPlacement read_placement(const Ctx& c, const json& j, const std::string& path
 }
 
 }  // namespace
+
+bool is_image_dir(const std::string& dir_name) {
+    const fs::path dir(dir_name);
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) return false;
+    std::ifstream in(dir / "manifest.json");
+    if (!in) return false;
+    try {
+        json j;
+        in >> j;
+        return j.is_object() && j.contains("format") && j["format"] == kFormat;
+    } catch (const std::exception&) {
+        return false;
+    }
+}
 
 void write_image_dir(const Image& image, const std::string& dir_in, const nlohmann::json& extra_manifest,
                      const std::map<std::string, std::string>& extra_files) {

@@ -27,6 +27,9 @@ constexpr int kImageFormatVersion = 1;
 void write_image_dir(const Image& image, const std::string& dir,
                      const nlohmann::json& extra_manifest = nlohmann::json::object(),
                      const std::map<std::string, std::string>& extra_files = {});
+// True when `dir` is a directory holding a manifest.json of format
+// "eie-image": what a writer may replace (tools check it before any work).
+bool is_image_dir(const std::string& dir);
 // Reads and validates (version, sizes, ranges, hex line widths); errors name
 // the file, the field, the value and what is allowed.
 Image read_image_dir(const std::string& dir);

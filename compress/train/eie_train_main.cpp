@@ -70,17 +70,7 @@ void check_image_target(const std::string& dir, const char* what) {
     check_parent_writable(dir, what);
     std::error_code ec;
     if (!fs::exists(fs::symlink_status(dir, ec))) return;
-    std::ifstream in(fs::path(dir) / "manifest.json");
-    bool image = false;
-    if (fs::is_directory(dir, ec) && in) {
-        try {
-            nlohmann::json j;
-            in >> j;
-            image = j.is_object() && j.value("format", "") == "eie-image";
-        } catch (const std::exception&) {
-        }
-    }
-    if (!image)
+    if (!is_image_dir(dir))
         throw UsageError(fmt::format("{} '{}': exists and is not an image directory (no manifest.json with format "
                                      "'eie-image'); refusing to replace it",
                                      what, dir));
