@@ -112,13 +112,7 @@ def validate_network(raw, where, base_dir):
         spec[key] = _find_path(raw[key], key, where, base_dir) if raw.get(key) is not None else None
     if not isinstance(spec["arch"], dict):
         raise StudyError(f"{where}: arch = {json.dumps(spec['arch'])} is not allowed ({_FIELDS['arch']})")
-    table = params.by_name()
-    arch = {}
-    for key, value in spec["arch"].items():
-        if key not in table:
-            raise StudyError(f"{where}: arch: unknown parameter '{key}' (known: {', '.join(params.names())})")
-        arch[key] = table[key].check(value, f"{where}: arch")
-    spec["arch"] = arch
+    spec["arch"] = _checked_arch(spec["arch"], where)
     return spec
 
 
@@ -142,6 +136,17 @@ def run_identity(spec):
         return None
     return {"inputs": _file_identity(spec["inputs"]), "labels": _file_identity(spec["labels"]),
             "first": spec["first"], "count": spec["count"], "every": spec["every"]}
+
+
+def _checked_arch(arch, where):
+    """A spec's architecture overrides, each a known parameter with an allowed value."""
+    table = params.by_name()
+    checked = {}
+    for key, value in arch.items():
+        if key not in table:
+            raise StudyError(f"{where}: arch: unknown parameter '{key}' (known: {', '.join(params.names())})")
+        checked[key] = table[key].check(value, f"{where}: arch")
+    return checked
 
 
 def _file_identity(path):
@@ -218,13 +223,7 @@ def validate_spec(raw, where, base_dir=ROOT):
         bad("bias")
     if not isinstance(spec["arch"], dict):
         bad("arch")
-    table = params.by_name()
-    arch = {}
-    for key, value in spec["arch"].items():
-        if key not in table:
-            raise StudyError(f"{where}: arch: unknown parameter '{key}' (known: {', '.join(params.names())})")
-        arch[key] = table[key].check(value, f"{where}: arch")
-    spec["arch"] = arch
+    spec["arch"] = _checked_arch(spec["arch"], where)
     spec["weight_density"] = float(spec["weight_density"])
     spec["act_density"] = float(spec["act_density"])
     return spec
