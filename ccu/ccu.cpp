@@ -1,6 +1,6 @@
-#include "ccu/ccu.hpp"
+#include "eie/ccu/ccu.hpp"
 
-#include "pe/pe.hpp"
+#include "eie/pe/pe.hpp"
 
 namespace eie {
 

@@ -14,11 +14,11 @@
 
 #include <systemc>
 
-#include "ccu/lnzd.hpp"
-#include "compress/image.hpp"
-#include "hw/arch_config.hpp"
-#include "hw/stats.hpp"
-#include "pe/stall_injector.hpp"
+#include "eie/ccu/lnzd.hpp"
+#include "eie/compress/image.hpp"
+#include "eie/hw/arch_config.hpp"
+#include "eie/hw/stats.hpp"
+#include "eie/pe/stall_injector.hpp"
 
 namespace eie {
 

@@ -1,4 +1,4 @@
-#include "ccu/lnzd.hpp"
+#include "eie/ccu/lnzd.hpp"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "compress/compressor.hpp"
+#include "eie/compress/compressor.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -6,9 +6,9 @@
 
 #include <fmt/format.h>
 
-#include "compress/fixed_point.hpp"
-#include "compress/golden.hpp"
-#include "compress/prune.hpp"
+#include "eie/compress/fixed_point.hpp"
+#include "eie/compress/golden.hpp"
+#include "eie/compress/prune.hpp"
 
 namespace eie {
 

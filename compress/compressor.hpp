@@ -25,11 +25,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "compress/encode.hpp"
-#include "compress/image.hpp"
-#include "compress/kmeans.hpp"
-#include "compress/storage_report.hpp"
-#include "compress/synthetic.hpp"
+#include "eie/compress/encode.hpp"
+#include "eie/compress/image.hpp"
+#include "eie/compress/kmeans.hpp"
+#include "eie/compress/storage_report.hpp"
+#include "eie/compress/synthetic.hpp"
 
 namespace eie {
 

@@ -17,13 +17,13 @@
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
 
-#include "compress/compressor.hpp"
-#include "compress/file_io.hpp"
-#include "compress/image_io.hpp"
-#include "compress/npy.hpp"
-#include "compress/safetensors.hpp"
-#include "compress/synthetic.hpp"
-#include "hw/version.hpp"
+#include "eie/compress/compressor.hpp"
+#include "eie/compress/file_io.hpp"
+#include "eie/compress/image_io.hpp"
+#include "eie/compress/npy.hpp"
+#include "eie/compress/safetensors.hpp"
+#include "eie/compress/synthetic.hpp"
+#include "eie/hw/version.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;

@@ -7,14 +7,14 @@
 // turns the counts into pointers, and the second pass writes the entries
 // using the pointer words as cursors (restored afterwards). No per-entry heap
 // allocation, no sort: Alex-6 (3.4 M non-zeros) encodes in a few tens of ms.
-#include "compress/encode.hpp"
+#include "eie/compress/encode.hpp"
 
 #include <algorithm>
 #include <limits>
 
 #include <fmt/format.h>
 
-#include "compress/fixed_point.hpp"
+#include "eie/compress/fixed_point.hpp"
 
 namespace eie {
 

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "compress/image.hpp"
+#include "eie/compress/image.hpp"
 
 namespace eie {
 

@@ -7,7 +7,7 @@
 // consecutive code values, each length step shifting left, so the lengths
 // alone define the code (as in DEFLATE). Bits are packed MSB-first: bit k of
 // the stream is bit 7 - k % 8 of byte k / 8.
-#include "compress/huffman.hpp"
+#include "eie/compress/huffman.hpp"
 
 #include <algorithm>
 #include <queue>

@@ -1,5 +1,5 @@
 // IDX reader (format in idx.hpp).
-#include "compress/idx.hpp"
+#include "eie/compress/idx.hpp"
 
 #include <zlib.h>
 

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "compress/npy.hpp"
+#include "eie/compress/npy.hpp"
 
 namespace eie {
 

@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-#include "hw/arch_config.hpp"
+#include "eie/hw/arch_config.hpp"
 
 namespace eie {
 

@@ -1,4 +1,4 @@
-#include "compress/image_io.hpp"
+#include "eie/compress/image_io.hpp"
 
 #include <unistd.h>
 
@@ -13,10 +13,10 @@
 
 #include <fmt/format.h>
 
-#include "compress/encode.hpp"
-#include "compress/file_io.hpp"
-#include "compress/fixed_point.hpp"
-#include "compress/npy.hpp"
+#include "eie/compress/encode.hpp"
+#include "eie/compress/file_io.hpp"
+#include "eie/compress/fixed_point.hpp"
+#include "eie/compress/npy.hpp"
 
 namespace eie {
 

@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "compress/image.hpp"
+#include "eie/compress/image.hpp"
 
 namespace eie {
 

@@ -27,7 +27,7 @@
 //            spaced over the CDF, centred in each of K equal-mass slices);
 //   random:  Forgy, K distinct values drawn uniformly from the inputs with
 //            eie::Rng(seed).
-#include "compress/kmeans.hpp"
+#include "eie/compress/kmeans.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -36,7 +36,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "compress/rng.hpp"
+#include "eie/compress/rng.hpp"
 
 namespace eie {
 

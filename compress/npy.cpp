@@ -5,9 +5,9 @@
 // and the PKWARE APPNOTE (zip local headers, central directory, zip64).
 // Nothing here trusts the file: every length is checked before it is used,
 // and every error names the file (or "file.npz:member") and the field.
-#include "compress/npy.hpp"
+#include "eie/compress/npy.hpp"
 
-#include "compress/file_io.hpp"
+#include "eie/compress/file_io.hpp"
 
 #include <sys/stat.h>
 #include <zlib.h>

@@ -10,7 +10,7 @@
 // NaN and infinities are rejected by callers before pruning; should one get
 // here, it does not crash: a NaN ranks as +infinity (so it is kept and the
 // caller's checks still see it), an infinity is simply the largest value.
-#include "compress/prune.hpp"
+#include "eie/compress/prune.hpp"
 
 #include <algorithm>
 #include <cmath>

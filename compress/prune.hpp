@@ -3,7 +3,7 @@
 
 #include <cstdint>
 
-#include "compress/synthetic.hpp"
+#include "eie/compress/synthetic.hpp"
 
 namespace eie {
 

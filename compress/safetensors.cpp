@@ -1,4 +1,4 @@
-#include "compress/safetensors.hpp"
+#include "eie/compress/safetensors.hpp"
 
 #include <cmath>
 #include <cstring>

@@ -13,7 +13,7 @@
 #include <map>
 #include <string>
 
-#include "compress/npy.hpp"
+#include "eie/compress/npy.hpp"
 
 namespace eie {
 

@@ -1,10 +1,10 @@
-#include "compress/storage_report.hpp"
+#include "eie/compress/storage_report.hpp"
 
 #include <limits>
 
 #include <fmt/format.h>
 
-#include "compress/huffman.hpp"
+#include "eie/compress/huffman.hpp"
 
 namespace eie {
 

@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "compress/image.hpp"
+#include "eie/compress/image.hpp"
 
 namespace eie {
 

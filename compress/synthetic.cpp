@@ -35,7 +35,7 @@
 // Doubles come from the generator through log/exp/cos of libm only; the
 // values are rounded to float, so results are the same on every IEEE machine
 // whose libm is accurate to an ulp (glibc, musl, macOS).
-#include "compress/synthetic.hpp"
+#include "eie/compress/synthetic.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -43,7 +43,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "compress/rng.hpp"
+#include "eie/compress/rng.hpp"
 
 namespace eie {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "compress/image.hpp"
+#include "eie/compress/image.hpp"
 
 namespace eie {
 

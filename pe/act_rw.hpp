@@ -8,9 +8,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "compress/fixed_point.hpp"
-#include "compress/image.hpp"
-#include "hw/stats.hpp"
+#include "eie/compress/fixed_point.hpp"
+#include "eie/compress/image.hpp"
+#include "eie/hw/stats.hpp"
 
 namespace eie {
 

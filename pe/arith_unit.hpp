@@ -16,8 +16,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "compress/fixed_point.hpp"
-#include "hw/stats.hpp"
+#include "eie/compress/fixed_point.hpp"
+#include "eie/hw/stats.hpp"
 
 namespace eie {
 

@@ -1,4 +1,4 @@
-#include "pe/pe.hpp"
+#include "eie/pe/pe.hpp"
 
 namespace eie {
 

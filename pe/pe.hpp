@@ -14,15 +14,15 @@
 
 #include <systemc>
 
-#include "compress/image.hpp"
-#include "hw/arch_config.hpp"
-#include "hw/stats.hpp"
-#include "pe/act_rw.hpp"
-#include "pe/activation_queue.hpp"
-#include "pe/arith_unit.hpp"
-#include "pe/pointer_sram.hpp"
-#include "pe/spmat_sram.hpp"
-#include "pe/stall_injector.hpp"
+#include "eie/compress/image.hpp"
+#include "eie/hw/arch_config.hpp"
+#include "eie/hw/stats.hpp"
+#include "eie/pe/act_rw.hpp"
+#include "eie/pe/activation_queue.hpp"
+#include "eie/pe/arith_unit.hpp"
+#include "eie/pe/pointer_sram.hpp"
+#include "eie/pe/spmat_sram.hpp"
+#include "eie/pe/stall_injector.hpp"
 
 namespace eie {
 

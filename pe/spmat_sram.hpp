@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "hw/arch_config.hpp"
+#include "eie/hw/arch_config.hpp"
 
 namespace eie {
 

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "compress/rng.hpp"
+#include "eie/compress/rng.hpp"
 
 namespace eie {
 

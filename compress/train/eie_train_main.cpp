@@ -17,14 +17,14 @@
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
 
-#include "hw/model/quiet_systemc.hpp"
-#include "hw/version.hpp"
-#include "compress/idx.hpp"
-#include "compress/image_io.hpp"
-#include "compress/npy.hpp"
-#include "compress/safetensors.hpp"
-#include "compress/train/pipeline.hpp"
-#include "hw/model/batch_inference.hpp"
+#include "eie/hw/model/quiet_systemc.hpp"
+#include "eie/hw/version.hpp"
+#include "eie/compress/idx.hpp"
+#include "eie/compress/image_io.hpp"
+#include "eie/compress/npy.hpp"
+#include "eie/compress/safetensors.hpp"
+#include "eie/compress/train/pipeline.hpp"
+#include "eie/hw/model/batch_inference.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;

@@ -1,5 +1,5 @@
 // The only translation unit of eie-train that includes libtorch's headers.
-#include "compress/train/mlp_trainer.hpp"
+#include "eie/compress/train/mlp_trainer.hpp"
 
 #include <link.h>
 
@@ -10,7 +10,7 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
-#include "compress/rng.hpp"
+#include "eie/compress/rng.hpp"
 
 namespace eie {
 

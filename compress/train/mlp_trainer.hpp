@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "compress/synthetic.hpp"
+#include "eie/compress/synthetic.hpp"
 
 namespace eie {
 

@@ -1,4 +1,4 @@
-#include "compress/train/pipeline.hpp"
+#include "eie/compress/train/pipeline.hpp"
 
 #include <unistd.h>
 
@@ -13,13 +13,13 @@
 
 #include <fmt/format.h>
 
-#include "compress/fixed_point.hpp"
-#include "compress/golden.hpp"
-#include "compress/idx.hpp"
-#include "compress/kmeans.hpp"
-#include "compress/npy.hpp"
-#include "compress/prune.hpp"
-#include "compress/rng.hpp"
+#include "eie/compress/fixed_point.hpp"
+#include "eie/compress/golden.hpp"
+#include "eie/compress/idx.hpp"
+#include "eie/compress/kmeans.hpp"
+#include "eie/compress/npy.hpp"
+#include "eie/compress/prune.hpp"
+#include "eie/compress/rng.hpp"
 
 namespace fs = std::filesystem;
 

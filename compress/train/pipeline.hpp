@@ -15,8 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "compress/compressor.hpp"
-#include "compress/train/mlp_trainer.hpp"
+#include "eie/compress/compressor.hpp"
+#include "eie/compress/train/mlp_trainer.hpp"
 
 namespace eie {
 

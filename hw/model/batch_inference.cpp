@@ -1,4 +1,4 @@
-#include "hw/model/batch_inference.hpp"
+#include "eie/hw/model/batch_inference.hpp"
 
 #include <poll.h>
 #include <signal.h>
@@ -20,13 +20,13 @@
 #include <fmt/format.h>
 #include <systemc>
 
-#include "compress/fixed_point.hpp"
-#include "compress/golden.hpp"
-#include "compress/idx.hpp"
-#include "compress/npy.hpp"
-#include "hw/model/eie.hpp"
-#include "hw/model/host_driver.hpp"
-#include "hw/model/sim_report.hpp"
+#include "eie/compress/fixed_point.hpp"
+#include "eie/compress/golden.hpp"
+#include "eie/compress/idx.hpp"
+#include "eie/compress/npy.hpp"
+#include "eie/hw/model/eie.hpp"
+#include "eie/hw/model/host_driver.hpp"
+#include "eie/hw/model/sim_report.hpp"
 
 namespace eie {
 

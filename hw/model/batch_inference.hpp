@@ -19,10 +19,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "compress/image.hpp"
-#include "hw/model/energy_model.hpp"
-#include "hw/model/simulator.hpp"
-#include "hw/stats.hpp"
+#include "eie/compress/image.hpp"
+#include "eie/hw/model/energy_model.hpp"
+#include "eie/hw/model/simulator.hpp"
+#include "eie/hw/stats.hpp"
 
 namespace eie {
 

@@ -1,4 +1,4 @@
-#include "hw/model/eie.hpp"
+#include "eie/hw/model/eie.hpp"
 
 #include <algorithm>
 #include <cassert>
@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "compress/fixed_point.hpp"
+#include "eie/compress/fixed_point.hpp"
 
 namespace eie {
 

@@ -17,12 +17,12 @@
 #include <tlm>
 #include <tlm_utils/simple_target_socket.h>
 
-#include "ccu/ccu.hpp"
-#include "hw/arch_config.hpp"
-#include "hw/model/memory_map.hpp"
-#include "hw/model/tracer.hpp"
-#include "hw/stats.hpp"
-#include "pe/pe.hpp"
+#include "eie/ccu/ccu.hpp"
+#include "eie/hw/arch_config.hpp"
+#include "eie/hw/model/memory_map.hpp"
+#include "eie/hw/model/tracer.hpp"
+#include "eie/hw/stats.hpp"
+#include "eie/pe/pe.hpp"
 
 namespace eie {
 

@@ -21,18 +21,18 @@
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
 
-#include "compress/encode.hpp"
-#include "compress/npy.hpp"
-#include "compress/image_io.hpp"
-#include "hw/arch_config.hpp"
-#include "hw/version.hpp"
-#include "hw/model/batch_inference.hpp"
-#include "hw/model/eie.hpp"
-#include "hw/model/quiet_systemc.hpp"
-#include "hw/model/energy_model.hpp"
-#include "hw/model/sim_report.hpp"
-#include "hw/model/simulator.hpp"
-#include "hw/model/vcd_writer.hpp"
+#include "eie/compress/encode.hpp"
+#include "eie/compress/npy.hpp"
+#include "eie/compress/image_io.hpp"
+#include "eie/hw/arch_config.hpp"
+#include "eie/hw/version.hpp"
+#include "eie/hw/model/batch_inference.hpp"
+#include "eie/hw/model/eie.hpp"
+#include "eie/hw/model/quiet_systemc.hpp"
+#include "eie/hw/model/energy_model.hpp"
+#include "eie/hw/model/sim_report.hpp"
+#include "eie/hw/model/simulator.hpp"
+#include "eie/hw/model/vcd_writer.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;

@@ -35,12 +35,12 @@
 #include <fmt/format.h>
 #include <systemc>
 
-#include "compress/compressor.hpp"
-#include "compress/synthetic.hpp"
-#include "hw/model/energy_model.hpp"
-#include "hw/model/quiet_systemc.hpp"
-#include "hw/model/simulator.hpp"
-#include "hw/version.hpp"
+#include "eie/compress/compressor.hpp"
+#include "eie/compress/synthetic.hpp"
+#include "eie/hw/model/energy_model.hpp"
+#include "eie/hw/model/quiet_systemc.hpp"
+#include "eie/hw/model/simulator.hpp"
+#include "eie/hw/version.hpp"
 
 namespace po = boost::program_options;
 using namespace eie;

@@ -1,4 +1,4 @@
-#include "hw/model/energy_model.hpp"
+#include "eie/hw/model/energy_model.hpp"
 
 #include <cmath>
 #include <fstream>

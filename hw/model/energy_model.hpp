@@ -21,8 +21,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "hw/arch_config.hpp"
-#include "hw/stats.hpp"
+#include "eie/hw/arch_config.hpp"
+#include "eie/hw/stats.hpp"
 
 namespace eie {
 

@@ -1,12 +1,12 @@
-#include "hw/model/host_driver.hpp"
+#include "eie/hw/model/host_driver.hpp"
 
 #include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
 
-#include "hw/model/memory_map.hpp"
-#include "pe/spmat_sram.hpp"
+#include "eie/hw/model/memory_map.hpp"
+#include "eie/pe/spmat_sram.hpp"
 
 namespace eie {
 

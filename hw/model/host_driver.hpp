@@ -15,7 +15,7 @@
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 
-#include "compress/image.hpp"
+#include "eie/compress/image.hpp"
 
 namespace eie {
 

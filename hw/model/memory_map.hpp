@@ -19,7 +19,7 @@
 
 #include <cstdint>
 
-#include "compress/image.hpp"
+#include "eie/compress/image.hpp"
 
 namespace eie::mmap {
 

@@ -1,4 +1,4 @@
-#include "hw/model/sim_report.hpp"
+#include "eie/hw/model/sim_report.hpp"
 
 #include <unistd.h>
 

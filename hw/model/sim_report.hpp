@@ -10,11 +10,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "hw/arch_config.hpp"
-#include "hw/model/energy_model.hpp"
-#include "hw/model/simulator.hpp"
-#include "hw/stats.hpp"
-#include "hw/version.hpp"
+#include "eie/hw/arch_config.hpp"
+#include "eie/hw/model/energy_model.hpp"
+#include "eie/hw/model/simulator.hpp"
+#include "eie/hw/stats.hpp"
+#include "eie/hw/version.hpp"
 
 namespace eie {
 

@@ -1,13 +1,13 @@
-#include "hw/model/simulator.hpp"
+#include "eie/hw/model/simulator.hpp"
 
 #include <chrono>
 #include <cstdlib>
 
 #include <systemc>
 
-#include "compress/golden.hpp"
-#include "hw/model/eie.hpp"
-#include "hw/model/host_driver.hpp"
+#include "eie/compress/golden.hpp"
+#include "eie/hw/model/eie.hpp"
+#include "eie/hw/model/host_driver.hpp"
 
 namespace eie {
 

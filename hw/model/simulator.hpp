@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "compress/image.hpp"
-#include "hw/model/tracer.hpp"
-#include "hw/stats.hpp"
+#include "eie/compress/image.hpp"
+#include "eie/hw/model/tracer.hpp"
+#include "eie/hw/stats.hpp"
 
 namespace eie {
 

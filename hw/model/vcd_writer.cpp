@@ -1,4 +1,4 @@
-#include "hw/model/vcd_writer.hpp"
+#include "eie/hw/model/vcd_writer.hpp"
 
 #include <unistd.h>
 
@@ -11,7 +11,7 @@
 
 #include <fmt/format.h>
 
-#include "hw/model/eie.hpp"
+#include "eie/hw/model/eie.hpp"
 
 namespace eie {
 

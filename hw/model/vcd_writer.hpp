@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-#include "hw/model/tracer.hpp"
+#include "eie/hw/model/tracer.hpp"
 
 namespace eie {
 

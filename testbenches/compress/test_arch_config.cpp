@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "hw/arch_config.hpp"
+#include "eie/hw/arch_config.hpp"
 
 using eie::ArchConfig;
 using eie::ConfigError;

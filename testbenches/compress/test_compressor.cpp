@@ -5,11 +5,11 @@
 #include <limits>
 #include <map>
 
-#include "compress/compressor.hpp"
-#include "compress/encode.hpp"
-#include "compress/fixed_point.hpp"
-#include "compress/golden.hpp"
-#include "compress/storage_report.hpp"
+#include "eie/compress/compressor.hpp"
+#include "eie/compress/encode.hpp"
+#include "eie/compress/fixed_point.hpp"
+#include "eie/compress/golden.hpp"
+#include "eie/compress/storage_report.hpp"
 
 using namespace eie;
 

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "compress/encode.hpp"
-#include "compress/golden.hpp"
+#include "eie/compress/encode.hpp"
+#include "eie/compress/golden.hpp"
 
 using namespace eie;
 

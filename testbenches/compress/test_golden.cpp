@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "compress/encode.hpp"
-#include "compress/fixed_point.hpp"
-#include "compress/golden.hpp"
+#include "eie/compress/encode.hpp"
+#include "eie/compress/fixed_point.hpp"
+#include "eie/compress/golden.hpp"
 
 using namespace eie;
 

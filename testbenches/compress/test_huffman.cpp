@@ -6,8 +6,8 @@
 #include <cmath>
 #include <set>
 
-#include "compress/huffman.hpp"
-#include "compress/rng.hpp"
+#include "eie/compress/huffman.hpp"
+#include "eie/compress/rng.hpp"
 
 using eie::HuffmanCode;
 

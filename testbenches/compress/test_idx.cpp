@@ -10,7 +10,7 @@
 #include <algorithm>
 #include <functional>
 
-#include "compress/idx.hpp"
+#include "eie/compress/idx.hpp"
 #include "testbenches/common/temp_dir.hpp"
 
 using eie::IdxError;

@@ -11,11 +11,11 @@
 
 #include <fmt/format.h>
 
-#include "compress/encode.hpp"
-#include "compress/fixed_point.hpp"
-#include "compress/golden.hpp"
-#include "compress/image_io.hpp"
-#include "compress/npy.hpp"
+#include "eie/compress/encode.hpp"
+#include "eie/compress/fixed_point.hpp"
+#include "eie/compress/golden.hpp"
+#include "eie/compress/image_io.hpp"
+#include "eie/compress/npy.hpp"
 
 using namespace eie;
 namespace fs = std::filesystem;

@@ -8,8 +8,8 @@
 #include <cmath>
 #include <set>
 
-#include "compress/kmeans.hpp"
-#include "compress/rng.hpp"
+#include "eie/compress/kmeans.hpp"
+#include "eie/compress/rng.hpp"
 
 using eie::Codebook;
 using eie::KmeansInit;

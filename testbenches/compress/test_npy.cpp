@@ -12,7 +12,7 @@
 #include <limits>
 #include <sstream>
 
-#include "compress/npy.hpp"
+#include "eie/compress/npy.hpp"
 
 namespace fs = std::filesystem;
 using eie::NpyArray;

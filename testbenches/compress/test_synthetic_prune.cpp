@@ -9,9 +9,9 @@
 #include <limits>
 #include <numeric>
 
-#include "compress/prune.hpp"
-#include "compress/rng.hpp"
-#include "compress/synthetic.hpp"
+#include "eie/compress/prune.hpp"
+#include "eie/compress/rng.hpp"
+#include "eie/compress/synthetic.hpp"
 
 using eie::FloatLayer;
 using eie::Placement;

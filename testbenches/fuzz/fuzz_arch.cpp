@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "hw/arch_config.hpp"
+#include "eie/hw/arch_config.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string text(reinterpret_cast<const char*>(data), size);

@@ -4,7 +4,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "hw/model/energy_model.hpp"
+#include "eie/hw/model/energy_model.hpp"
 #include "testbenches/fuzz/fuzz_support.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

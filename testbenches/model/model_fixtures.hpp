@@ -5,9 +5,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "compress/encode.hpp"
-#include "compress/golden.hpp"
-#include "compress/image.hpp"
+#include "eie/compress/encode.hpp"
+#include "eie/compress/golden.hpp"
+#include "eie/compress/image.hpp"
 
 namespace eie::test {
 

@@ -6,10 +6,10 @@
 
 #include <fmt/format.h>
 
-#include "compress/npy.hpp"
-#include "hw/model/batch_inference.hpp"
-#include "hw/model/energy_model.hpp"
-#include "hw/model/simulator.hpp"
+#include "eie/compress/npy.hpp"
+#include "eie/hw/model/batch_inference.hpp"
+#include "eie/hw/model/energy_model.hpp"
+#include "eie/hw/model/simulator.hpp"
 #include "model_fixtures.hpp"
 #include "testbenches/common/temp_dir.hpp"
 

@@ -7,10 +7,10 @@
 #include <fstream>
 #include <string>
 
-#include "compress/compressor.hpp"
-#include "compress/synthetic.hpp"
-#include "hw/model/energy_model.hpp"
-#include "hw/model/simulator.hpp"
+#include "eie/compress/compressor.hpp"
+#include "eie/compress/synthetic.hpp"
+#include "eie/hw/model/energy_model.hpp"
+#include "eie/hw/model/simulator.hpp"
 
 using namespace eie;
 using Catch::Matchers::Contains;

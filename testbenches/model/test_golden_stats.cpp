@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "hw/model/simulator.hpp"
+#include "eie/hw/model/simulator.hpp"
 #include "model_fixtures.hpp"
 
 using namespace eie;

@@ -4,8 +4,8 @@
 
 #include <fmt/format.h>
 
-#include "hw/model/eie.hpp"
-#include "hw/model/simulator.hpp"
+#include "eie/hw/model/eie.hpp"
+#include "eie/hw/model/simulator.hpp"
 #include "model_fixtures.hpp"
 
 using namespace eie;

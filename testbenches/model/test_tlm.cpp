@@ -2,10 +2,10 @@
 // second image loaded after a first run.
 #include <catch2/catch.hpp>
 
-#include "hw/model/eie.hpp"
-#include "hw/model/host_driver.hpp"
-#include "hw/model/memory_map.hpp"
-#include "hw/model/simulator.hpp"
+#include "eie/hw/model/eie.hpp"
+#include "eie/hw/model/host_driver.hpp"
+#include "eie/hw/model/memory_map.hpp"
+#include "eie/hw/model/simulator.hpp"
 #include "model_fixtures.hpp"
 
 using namespace eie;

@@ -4,14 +4,14 @@
 #include <algorithm>
 #include <vector>
 
-#include "ccu/lnzd.hpp"
-#include "hw/model/eie.hpp"
-#include "hw/model/simulator.hpp"
+#include "eie/ccu/lnzd.hpp"
+#include "eie/hw/model/eie.hpp"
+#include "eie/hw/model/simulator.hpp"
 #include "model_fixtures.hpp"
-#include "pe/activation_queue.hpp"
-#include "pe/arith_unit.hpp"
-#include "pe/pointer_sram.hpp"
-#include "pe/spmat_sram.hpp"
+#include "eie/pe/activation_queue.hpp"
+#include "eie/pe/arith_unit.hpp"
+#include "eie/pe/pointer_sram.hpp"
+#include "eie/pe/spmat_sram.hpp"
 
 using namespace eie;
 

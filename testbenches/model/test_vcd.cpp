@@ -16,9 +16,9 @@
 
 #include <fmt/format.h>
 
-#include "hw/model/eie.hpp"
-#include "hw/model/simulator.hpp"
-#include "hw/model/vcd_writer.hpp"
+#include "eie/hw/model/eie.hpp"
+#include "eie/hw/model/simulator.hpp"
+#include "eie/hw/model/vcd_writer.hpp"
 #include "model_fixtures.hpp"
 
 using namespace eie;

@@ -8,8 +8,8 @@
 
 #include <cmath>
 
-#include "compress/rng.hpp"
-#include "compress/train/mlp_trainer.hpp"
+#include "eie/compress/rng.hpp"
+#include "eie/compress/train/mlp_trainer.hpp"
 
 using namespace eie;
 
