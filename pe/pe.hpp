@@ -21,7 +21,7 @@
 
 #include <systemc>
 
-#include "eie/compress/image.hpp"
+#include "eie/hw/image.hpp"
 #include "eie/hw/arch_config.hpp"
 #include "eie/hw/stats.hpp"
 #include "eie/pe/act_rw.hpp"

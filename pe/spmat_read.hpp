@@ -15,7 +15,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "eie/compress/image.hpp"
+#include "eie/hw/image.hpp"
 #include "eie/hw/arch_config.hpp"
 #include "eie/hw/stats.hpp"
 #include "eie/pe/pointer_read.hpp"

@@ -17,7 +17,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "eie/compress/image.hpp"
+#include "eie/hw/image.hpp"
 #include "eie/hw/arch_config.hpp"
 
 namespace eie {

@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "eie/compress/fixed_point.hpp"
+#include "eie/hw/fixed_point.hpp"
 #include "eie/hw/model/closed_form.hpp"
 #include "eie/hw/model/memory_map.hpp"
 #include "eie/hw/model/output_tap.hpp"
