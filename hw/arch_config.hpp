@@ -35,6 +35,9 @@ struct ParamSpec {
     double min;
     double max;
     ParamClass cls;
+    // A microarchitecture choice, not image content: an image manifest without
+    // the key takes the default (images written before the key existed load).
+    bool image_default = false;
 };
 
 struct ArchConfig {
@@ -106,8 +109,8 @@ void for_each_param(Config& c, F&& f) {
     f(ParamSpec{"codebook_slots", "codebooks", "codebooks held per PE (one per resident layer)", 1, 4096, PC::layout}, c.codebook_slots);
     f(ParamSpec{"dma_bits", "bits/cycle", "host DMA width in I/O mode", 8, 65536, PC::timing}, c.dma_bits);
     f(ParamSpec{"grow_memories", "", "grow memories to fit instead of failing (scaling studies)", 0, 1, PC::layout}, c.grow_memories);
-    f(ParamSpec{"skip_empty_columns", "", "PE variant: a column with no entries in a PE costs it no cycle", 0, 1, PC::timing}, c.skip_empty_columns);
-    f(ParamSpec{"spmat_entries_per_cycle", "entries/cycle", "PE variant: sparse-matrix entries issued per cycle (arithmetic lanes)", 1, 2, PC::timing}, c.spmat_entries_per_cycle);
+    f(ParamSpec{"skip_empty_columns", "", "PE variant: a column with no entries in a PE costs it no cycle", 0, 1, PC::timing, true}, c.skip_empty_columns);
+    f(ParamSpec{"spmat_entries_per_cycle", "entries/cycle", "PE variant: sparse-matrix entries issued per cycle (arithmetic lanes)", 1, 2, PC::timing, true}, c.spmat_entries_per_cycle);
 }
 
 std::vector<ParamSpec> param_specs();

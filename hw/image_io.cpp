@@ -512,12 +512,16 @@ Image read_image_dir(const std::string& dir_in) {
     }
     Image img;
     try {
-        // Every parameter is required: an image encoded for one architecture
-        // must not silently take another's defaults.
+        // Every parameter that describes the stored data is required: an image
+        // encoded for one architecture must not silently take another's
+        // defaults. PE microarchitecture variants are not stored data and
+        // default when absent (docs/image-format.md).
         const json& ja = c.at(m, "", "arch");
         if (ja.is_object())
             for (const ParamSpec& spec : param_specs())
-                if (!ja.contains(spec.name)) c.fail(std::string("arch.") + spec.name, "is missing (every parameter is required)");
+                if (!spec.image_default && !ja.contains(spec.name))
+                    c.fail(std::string("arch.") + spec.name,
+                           "is missing (every parameter is required except the PE variant keys)");
         img.arch = arch_from_json(ja, mpath.string() + ": arch");
     } catch (const ConfigError& e) {
         throw ImageError(e.what());

@@ -5,11 +5,13 @@
 #include <catch2/catch.hpp>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 
 #include <fmt/format.h>
 
+#include "eie/hw/image_io.hpp"
 #include "eie/hw/model/eie.hpp"
 #include "eie/hw/model/simulator.hpp"
 #include "eie/hw/model/vcd_writer.hpp"
@@ -239,4 +241,61 @@ TEST_CASE("variants: waveforms carry the lane-1 and skip signals", "[vcd][varian
     for (const char* s : {" skipped_columns ", " issue_valid_l1 ", " s4_sum_l1 ", " dst_write_l1 ", " issue_row_l1 "})
         CHECK(text.find(s) != std::string::npos);
     std::remove(path.c_str());
+}
+
+namespace {
+
+// Rewrites DIR/manifest.json without the given arch keys.
+void drop_arch_keys(const std::string& dir, std::initializer_list<const char*> keys) {
+    const std::string path = dir + "/manifest.json";
+    nlohmann::json m;
+    {
+        std::ifstream in(path);
+        in >> m;
+    }
+    for (const char* k : keys) m["arch"].erase(k);
+    std::ofstream(path) << m.dump(1);
+}
+
+}  // namespace
+
+TEST_CASE("image without the variant keys (written before they existed) loads with the default PE", "[image][variant]") {
+    ArchConfig arch;
+    arch.num_pes = 4;
+    Image img = test::make_image({{40, 33, 0.2, true}, {33, 17, 0.3, false}}, arch, 91, 0.5);
+    const SimResult ref = simulate(img);
+    REQUIRE(ref.bit_exact);
+    const std::string dir = "variant_old_image";
+    std::filesystem::remove_all(dir);
+
+    SECTION("both keys absent: default timing, bit-exact, statistics of the default PE") {
+        img.arch = with_variant(arch, {true, 2});  // what was written is overridden by the absence
+        write_image_dir(img, dir);
+        drop_arch_keys(dir, {"skip_empty_columns", "spmat_entries_per_cycle"});
+        const Image old = read_image_dir(dir);
+        CHECK(!old.arch.skip_empty_columns);
+        CHECK(old.arch.spmat_entries_per_cycle == 1);
+        const SimResult r = simulate(old);
+        CHECK(r.bit_exact);
+        CHECK(r.outputs == ref.outputs);
+        REQUIRE(r.stats.layers.size() == ref.stats.layers.size());
+        for (std::size_t l = 0; l < r.stats.layers.size(); ++l) {
+            CHECK(r.stats.layers[l].cycles == ref.stats.layers[l].cycles);
+            CHECK(r.stats.layers[l].pe_total().empty_col_cycles == ref.stats.layers[l].pe_total().empty_col_cycles);
+        }
+    }
+    SECTION("present keys are read back") {
+        img.arch = with_variant(arch, {true, 2});
+        write_image_dir(img, dir);
+        const Image back = read_image_dir(dir);
+        CHECK(back.arch.skip_empty_columns);
+        CHECK(back.arch.spmat_entries_per_cycle == 2);
+        CHECK(simulate(back).bit_exact);
+    }
+    SECTION("a key that describes stored data stays required") {
+        write_image_dir(img, dir);
+        drop_arch_keys(dir, {"skip_empty_columns", "ptr_bits"});
+        CHECK_THROWS_WITH(read_image_dir(dir), Catch::Contains("arch.ptr_bits") && Catch::Contains("is missing"));
+    }
+    std::filesystem::remove_all(dir);
 }
