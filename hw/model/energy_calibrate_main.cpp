@@ -7,6 +7,7 @@
 //   eie-energy-calibrate --emit-cpp            ... as the C++ lines of EnergyTable::defaults()
 //   eie-energy-calibrate --report              per-module power of the nine layers vs the paper
 //   eie-energy-calibrate --width-study         sparse-matrix read energy vs line width (Alex-7)
+//   eie-energy-calibrate --list-modules        the module and event tables (JSON)
 //
 // Calibration. The paper gives, per PE at 800 MHz, the power of each module
 // (Act_queue 0.112, PtrRead 1.807, SpmatRead 4.955, ArithmUnit 1.162, ActRW
@@ -51,9 +52,8 @@ struct UsageError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-// --- published figures (EIE Table II, docs/reference.md), per PE, 45 nm, 800 MHz
-const std::map<std::string, double> kPaperModuleMw = {
-    {"act_queue", 0.112}, {"ptr_read", 1.807}, {"spmat_read", 4.955}, {"arith_unit", 1.162}, {"act_rw", 1.122}};
+// --- published figures (EIE Table II, docs/reference.md), per PE, 45 nm, 800 MHz;
+// the per-module powers are in the module table (pe_modules()).
 constexpr double kPaperPeMw = 9.157;
 constexpr double kPaperClockMw = 1.874;
 constexpr double kPaperMhz = 800.0;
@@ -163,18 +163,19 @@ Calibration calibrate(const Run& run, const EnergyTable& base) {
     const EnergyTable fp = first_principles(base);
     // Module energies with the first-principles table, clock and leakage zero.
     EnergyTable dyn = fp;
-    dyn.clock_spmat_read_pj = dyn.clock_ptr_read_pj = dyn.clock_arith_unit_pj = dyn.clock_act_rw_pj =
-        dyn.clock_act_queue_pj = 0;
+    for (const PeModule& m : pe_modules()) dyn.*(m.clock_pj) = 0;
     dyn.leakage_mw_per_mm2 = 0;
     const EnergyBreakdown e0 = estimate_energy(run.stats, run.arch, dyn);
     const EventEnergies leak = event_energies(run.arch, base);
 
     double paper_sum = 0;
-    for (const auto& [m, p] : kPaperModuleMw) paper_sum += p;
+    for (const PeModule& m : pe_modules()) paper_sum += m.paper_power_mw;
     Calibration c;
     c.table = fp;
-    for (const auto& m : pe_module_names()) {
-        const double p = kPaperModuleMw.at(m);
+    EnergyTable& t = c.table;
+    for (const PeModule& pm : pe_modules()) {
+        const std::string m = pm.name;
+        const double p = pm.paper_power_mw;
         const double clock = kPaperClockMw * p / paper_sum;
         const double dynamic = p - clock - leak.leakage_mw.at(m);
         if (dynamic <= 0)
@@ -185,26 +186,30 @@ Calibration calibrate(const Run& run, const EnergyTable& base) {
         if (model <= 0) throw std::runtime_error(fmt::format("module {} has no events on the calibration layer", m));
         c.k[m] = dynamic / model;
         c.clock_mw[m] = clock;
+        t.*(pm.clock_pj) = round4(clock / kPaperMhz * 1000.0);
     }
-    EnergyTable& t = c.table;
-    t.spmat_line_read_pj = round4(fp.spmat_line_read_pj * c.k["spmat_read"]);
-    t.ptr_bank_read_pj = round4(fp.ptr_bank_read_pj * c.k["ptr_read"]);
-    for (double EnergyTable::*f : {&EnergyTable::codebook_lookup_pj, &EnergyTable::mult_pj, &EnergyTable::add_pj})
-        t.*f = round4(fp.*f * c.k["arith_unit"]);
-    for (double EnergyTable::*f : {&EnergyTable::dst_rf_read_pj, &EnergyTable::dst_rf_write_pj,
-                                   &EnergyTable::src_rf_read_pj, &EnergyTable::act_sram_read_pj,
-                                   &EnergyTable::act_sram_write_pj})
-        t.*f = round4(fp.*f * c.k["act_rw"]);
-    t.queue_push_pj = round4(fp.queue_push_pj * c.k["act_queue"]);
-    t.queue_pop_pj = round4(fp.queue_pop_pj * c.k["act_queue"]);
-    t.lnzd_node_pj = round4(fp.lnzd_node_pj);
-    auto clock_pj = [&](const char* m) { return round4(c.clock_mw[m] / kPaperMhz * 1000.0); };
-    t.clock_spmat_read_pj = clock_pj("spmat_read");
-    t.clock_ptr_read_pj = clock_pj("ptr_read");
-    t.clock_arith_unit_pj = clock_pj("arith_unit");
-    t.clock_act_rw_pj = clock_pj("act_rw");
-    t.clock_act_queue_pj = clock_pj("act_queue");
+    // Each event's energy is its module's k times its first-principles energy
+    // (the LNZD tree, outside the PEs, is taken as published).
+    for (const EnergyEvent& ev : energy_events()) {
+        const auto k = c.k.find(ev.module);
+        t.*(ev.base_pj) = round4(fp.*(ev.base_pj) * (k == c.k.end() ? 1.0 : k->second));
+    }
     return c;
+}
+
+// The module and event tables (what the docs check compares docs/energy-area.md with).
+nlohmann::json module_tables_json() {
+    nlohmann::json j;
+    j["modules"] = nlohmann::json::array();
+    for (const PeModule& m : pe_modules())
+        j["modules"].push_back({{"name", m.name}, {"paper_name", m.paper_name}, {"paper_power_mw", m.paper_power_mw},
+                                {"holds", m.holds}});
+    j["events"] = nlohmann::json::array();
+    for (const EnergyEvent& e : energy_events())
+        j["events"].push_back({{"name", e.name}, {"unit", "pJ"}, {"component", e.component}, {"module", e.module},
+                               {"counted_by", e.counted_by}});
+    j["components"] = energy_component_names();
+    return j;
 }
 
 std::string pct(double model, double paper) { return fmt::format("{:+.1f}%", 100.0 * (model / paper - 1.0)); }
@@ -256,7 +261,8 @@ int run(int argc, char** argv) {
         ("report-table", po::value<std::string>(), "with --report: use this table instead of calibrating")
         ("layers", po::value<std::string>()->default_value("alex6,alex7,alex8,vgg6,vgg7,vgg8,ntwe,ntwd,ntlstm"),
          "layers of --report")
-        ("width-study", "sparse-matrix read energy of the calibration layer vs SRAM line width");
+        ("width-study", "sparse-matrix read energy of the calibration layer vs SRAM line width")
+        ("list-modules", "print the energy model's module and event tables as JSON and exit");
     po::variables_map vm;
     try {
         po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -270,6 +276,10 @@ int run(int argc, char** argv) {
     }
     if (vm.count("version")) {
         std::cout << "eie-energy-calibrate " << kEieVersion << "\n";
+        return 0;
+    }
+    if (vm.count("list-modules")) {
+        std::cout << module_tables_json().dump(2) << "\n";
         return 0;
     }
     const std::string cal_preset = vm["preset"].as<std::string>();
@@ -293,9 +303,9 @@ int run(int argc, char** argv) {
         const EnergyTable fp = first_principles(base);
         fmt::print("\n{:<12} {:>9} {:>9} {:>10} {:>10}\n", "module", "paper mW", "clock mW", "k", "model mW");
         const EnergyBreakdown check = estimate_energy(run.stats, run.arch, table);
-        for (const auto& m : pe_module_names())
-            fmt::print("{:<12} {:>9.3f} {:>9.4f} {:>10.4f} {:>10.4f}\n", m, kPaperModuleMw.at(m), c.clock_mw.at(m),
-                       c.k.at(m), check.module_power_per_pe_mw(m));
+        for (const PeModule& m : pe_modules())
+            fmt::print("{:<12} {:>9.3f} {:>9.4f} {:>10.4f} {:>10.4f}\n", m.name, m.paper_power_mw,
+                       c.clock_mw.at(m.name), c.k.at(m.name), check.module_power_per_pe_mw(m.name));
         fmt::print("PE total: model {:.4f} mW, paper {} mW ({})\n", check.pe_average_power_mw, kPaperPeMw,
                    pct(check.pe_average_power_mw, kPaperPeMw));
         fmt::print("components, mW per PE (LNZD: whole tree):");
@@ -340,20 +350,26 @@ int run(int argc, char** argv) {
             } catch (const std::invalid_argument& e) {
                 throw UsageError(fmt::format("--layers: {}", e.what()));
             }
-        fmt::print("\n| layer | cycles | SpmatRead | PtrRead | ArithmUnit | ActRW | Act_queue | PE total | vs 9.157 "
-                   "| LNZD (whole tree) | energy uJ | pJ/MAC |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-        fmt::print("| paper | | 4.955 | 1.807 | 1.162 | 1.122 | 0.112 | 9.157 | | {:.3f} | | |\n", 21 * kLnzdNodeMw);
+        std::string head = "\n| layer | cycles |", rule = "|---|---|", paper = "| paper | |";
+        for (const PeModule& m : pe_modules()) {
+            head += fmt::format(" {} |", m.paper_name);
+            rule += "---|";
+            paper += fmt::format(" {} |", m.paper_power_mw);
+        }
+        fmt::print("{} PE total | vs {} | LNZD (whole tree) | energy uJ | pJ/MAC |\n{}---|---|---|---|---|\n", head,
+                   kPaperPeMw, rule);
+        fmt::print("{} {} | | {:.3f} | | |\n", paper, kPaperPeMw, 21 * kLnzdNodeMw);
         for (const auto& n : names) {
             const Run r = run_preset(n, ArchConfig{});
             const EnergyBreakdown e = estimate_energy(r.stats, r.arch, table);
-            auto cell = [&](const char* m) {
-                const double v = e.module_power_per_pe_mw(m);
-                return fmt::format("{:.3f} ({})", v, pct(v, kPaperModuleMw.at(m)));
-            };
-            fmt::print("| {} | {} | {} | {} | {} | {} | {} | {:.3f} | {} | {:.3f} | {:.2f} | {:.2f} |\n", n,
-                       r.stats.cycles, cell("spmat_read"), cell("ptr_read"), cell("arith_unit"), cell("act_rw"),
-                       cell("act_queue"), e.pe_average_power_mw, pct(e.pe_average_power_mw, kPaperPeMw),
-                       e.module_power_per_pe_mw("lnzd") * r.arch.num_pes, e.total_pj * 1e-6, e.pj_per_useful_mac());
+            std::string row = fmt::format("| {} | {} |", n, r.stats.cycles);
+            for (const PeModule& m : pe_modules()) {
+                const double v = e.module_power_per_pe_mw(m.name);
+                row += fmt::format(" {:.3f} ({}) |", v, pct(v, m.paper_power_mw));
+            }
+            fmt::print("{} {:.3f} | {} | {:.3f} | {:.2f} | {:.2f} |\n", row, e.pe_average_power_mw,
+                       pct(e.pe_average_power_mw, kPaperPeMw), e.module_power_per_pe_mw("lnzd") * r.arch.num_pes,
+                       e.total_pj * 1e-6, e.pj_per_useful_mac());
             std::fflush(stdout);
         }
     }

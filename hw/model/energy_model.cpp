@@ -1,5 +1,6 @@
 #include "eie/hw/model/energy_model.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 
@@ -182,41 +183,153 @@ double codebook_bytes(const ArchConfig& a) {
 }
 double rf_bytes(const ArchConfig& a) { return double(a.act_rf_entries) * a.act_bits / 8.0; }
 double act_sram_bytes(const ArchConfig& a) { return double(a.act_sram_entries) * a.act_bits / 8.0; }
-// A queue entry is a column index (as wide as a pointer) and an activation.
-double queue_entry_bits(const ArchConfig& a) { return double(a.ptr_bits) + a.act_bits; }
-
-// Register bits of each module relative to the paper configuration: the
-// clock network's load (docs/energy-area.md).
-std::map<std::string, double> clock_scale(const ArchConfig& a) {
+// A queue entry is a column index (as wide as a pointer) and an activation;
+// with skip_empty_columns also the column's non-empty bit.
+double queue_entry_bits(const ArchConfig& a) { return double(a.ptr_bits) + a.act_bits + (a.skip_empty_columns ? 1 : 0); }
+// Arithmetic lanes (spmat_entries_per_cycle): each a whole arithmetic unit.
+double lanes(const ArchConfig& a) { return double(a.spmat_entries_per_cycle); }
+double extra_lanes(const ArchConfig& a) { return lanes(a) - 1.0; }
+// skip_empty_columns: a non-empty bit per pointer word, a 1-bit-wide array
+// beside the pointer banks with its own read port (read when a column enters
+// the queue, while the banks serve the pop). Relative to one pointer bank:
+double nonempty_bits_energy(const ArchConfig& a, const EnergyTable& t) {
     const ArchConfig& r = ref();
-    return {
-        {"spmat_read", double(a.spmat_line_bits) / r.spmat_line_bits},  // line buffer
-        {"ptr_read", double(a.ptr_bits) / r.ptr_bits},                  // the two pointer registers
-        {"arith_unit", double(a.act_bits + a.codebook_value_bits) / (r.act_bits + r.codebook_value_bits)},
-        {"act_rw", double(a.act_rf_entries) * a.act_bits / (double(r.act_rf_entries) * r.act_bits)},
-        {"act_queue", double(a.queue_depth) * queue_entry_bits(a) / (double(r.queue_depth) * queue_entry_bits(r))},
-    };
+    return sram_energy(t, 1, r.ptr_bits, double(a.ptr_capacity()) / 8.0, r.ptr_sram_bytes / 2.0);
+}
+double nonempty_bits_area(const ArchConfig& a, const EnergyTable& t) {
+    const ArchConfig& r = ref();
+    return sram_area(t, 1, r.ptr_bits, double(a.ptr_capacity()) / 8.0, r.ptr_sram_bytes / 2.0);
 }
 
-double clock_table(const EnergyTable& t, const std::string& module) {
-    if (module == "spmat_read") return t.clock_spmat_read_pj;
-    if (module == "ptr_read") return t.clock_ptr_read_pj;
-    if (module == "arith_unit") return t.clock_arith_unit_pj;
-    if (module == "act_rw") return t.clock_act_rw_pj;
-    return t.clock_act_queue_pj;
+// --- per-module laws (docs/energy-area.md, "Scaling" and "PE variants")
+
+// line buffer, plus the second lane's entry register
+double spmat_clock(const ArchConfig& a) {
+    return (double(a.spmat_line_bits) + extra_lanes(a) * a.entry_bits()) / ref().spmat_line_bits;
 }
+double spmat_area(const ArchConfig& a, const EnergyTable& t) {
+    const ArchConfig& r = ref();
+    return sram_area(t, a.spmat_line_bits, r.spmat_line_bits, double(a.spmat_sram_bytes), double(r.spmat_sram_bytes));
+}
+// the two pointer registers
+double ptr_clock(const ArchConfig& a) { return double(a.ptr_bits) / ref().ptr_bits; }
+// two banks of half the pointer SRAM each (the reference area covers both),
+// plus the non-empty bit array
+double ptr_area(const ArchConfig& a, const EnergyTable& t) {
+    const ArchConfig& r = ref();
+    const double banks = sram_area(t, a.ptr_bits, r.ptr_bits, a.ptr_sram_bytes / 2.0, r.ptr_sram_bytes / 2.0);
+    return banks + (a.skip_empty_columns ? nonempty_bits_area(a, t) / 2.0 : 0.0);
+}
+// pipeline registers of every lane
+double arith_clock(const ArchConfig& a) {
+    const ArchConfig& r = ref();
+    return lanes(a) * double(a.act_bits + a.codebook_value_bits) / (r.act_bits + r.codebook_value_bits);
+}
+// the multiplier dominates: ~ product of its operand widths, one per lane
+double arith_area(const ArchConfig& a, const EnergyTable&) {
+    const ArchConfig& r = ref();
+    return lanes(a) * (double(a.act_bits) * a.codebook_value_bits) / (double(r.act_bits) * r.codebook_value_bits);
+}
+// Register files (source and destination) and activation SRAM. A second lane
+// needs a second read and write port on the destination register file,
+// costed as a second copy of it.
+double act_rw_rf_copies(const ArchConfig& a) { return 2.0 + extra_lanes(a); }
+double act_rw_clock(const ArchConfig& a) {
+    const ArchConfig& r = ref();
+    return act_rw_rf_copies(a) * a.act_rf_entries * a.act_bits / (2.0 * r.act_rf_entries * r.act_bits);
+}
+double act_rw_area(const ArchConfig& a, const EnergyTable& t) {
+    const ArchConfig& r = ref();
+    const double bits = double(a.act_bits) * (act_rw_rf_copies(a) * a.act_rf_entries + a.act_sram_entries);
+    const double ref_bits = double(r.act_bits) * (2.0 * r.act_rf_entries + r.act_sram_entries);
+    return std::pow(bits / ref_bits, t.sram_area_size_exp);
+}
+// a register FIFO: ~ its bits, for clock and area alike
+double queue_scale(const ArchConfig& a) {
+    const ArchConfig& r = ref();
+    return double(a.queue_depth) * queue_entry_bits(a) / (double(r.queue_depth) * queue_entry_bits(r));
+}
+double queue_area(const ArchConfig& a, const EnergyTable&) { return queue_scale(a); }
+
+// --- event counts
+using L = LayerStats;
+using P = PeStats;
+using A = ArchConfig;
 
 }  // namespace
 
+const std::vector<PeModule>& pe_modules() {
+    using T = EnergyTable;
+    static const std::vector<PeModule> modules = {
+        {"spmat_read", "SpmatRead", 4.955, &T::clock_spmat_read_pj, &T::area_spmat_read_um2,
+         "sparse-matrix SRAM and its line buffer", spmat_clock, spmat_area},
+        {"ptr_read", "PtrRead", 1.807, &T::clock_ptr_read_pj, &T::area_ptr_read_um2,
+         "pointer SRAM (even and odd banks); with skip_empty_columns the non-empty bit array", ptr_clock, ptr_area},
+        {"arith_unit", "ArithmUnit", 1.162, &T::clock_arith_unit_pj, &T::area_arith_unit_um2,
+         "codebook, multiplier, adder, pipeline registers (one set per lane)", arith_clock, arith_area},
+        {"act_rw", "ActRW", 1.122, &T::clock_act_rw_pj, &T::area_act_rw_um2,
+         "source/destination register files and activation SRAM", act_rw_clock, act_rw_area},
+        {"act_queue", "Act_queue", 0.112, &T::clock_act_queue_pj, &T::area_act_queue_um2, "activation queue",
+         queue_scale, queue_area},
+    };
+    return modules;
+}
+
+const std::vector<EnergyEvent>& energy_events() {
+    using T = EnergyTable;
+    using E = EventEnergies;
+    static const std::vector<EnergyEvent> events = {
+        {"spmat_line_read", "spmat_sram", "spmat_read", "spmat_line_reads", &T::spmat_line_read_pj,
+         &E::spmat_line_read, [](const L&, const P& s, const A&) { return double(s.spmat_line_reads); }},
+        {"ptr_bank_read", "pointer_sram", "ptr_read", "ptr_reads_even + ptr_reads_odd", &T::ptr_bank_read_pj,
+         &E::ptr_bank_read, [](const L&, const P& s, const A&) { return double(s.ptr_reads_even + s.ptr_reads_odd); }},
+        {"nonempty_bit_read", "pointer_sram", "ptr_read", "queue_pushes, with skip_empty_columns",
+         &T::ptr_bank_read_pj, &E::nonempty_bit_read,
+         [](const L&, const P& s, const A& a) { return a.skip_empty_columns ? double(s.queue_pushes) : 0.0; }},
+        {"codebook_lookup", "codebook", "arith_unit", "codebook_lookups", &T::codebook_lookup_pj, &E::codebook_lookup,
+         [](const L&, const P& s, const A&) { return double(s.codebook_lookups); }},
+        {"mult", "arith_mult", "arith_unit", "multiplies", &T::mult_pj, &E::mult,
+         [](const L&, const P& s, const A&) { return double(s.multiplies); }},
+        {"add", "arith_add", "arith_unit", "adds", &T::add_pj, &E::add,
+         [](const L&, const P& s, const A&) { return double(s.adds); }},
+        {"dst_rf_read", "dst_regfile", "act_rw", "dst_rf_reads", &T::dst_rf_read_pj, &E::dst_rf_read,
+         [](const L&, const P& s, const A&) { return double(s.dst_rf_reads); }},
+        {"dst_rf_write", "dst_regfile", "act_rw", "dst_rf_writes", &T::dst_rf_write_pj, &E::dst_rf_write,
+         [](const L&, const P& s, const A&) { return double(s.dst_rf_writes); }},
+        {"src_rf_read", "src_regfile", "act_rw", "src_rf_reads", &T::src_rf_read_pj, &E::src_rf_read,
+         [](const L&, const P& s, const A&) { return double(s.src_rf_reads); }},
+        {"act_sram_read", "act_sram", "act_rw", "act_sram_reads", &T::act_sram_read_pj, &E::act_sram_read,
+         [](const L&, const P& s, const A&) { return double(s.act_sram_reads); }},
+        {"act_sram_write", "act_sram", "act_rw", "act_sram_writes", &T::act_sram_write_pj, &E::act_sram_write,
+         [](const L&, const P& s, const A&) { return double(s.act_sram_writes); }},
+        {"queue_push", "act_queue", "act_queue", "queue_pushes", &T::queue_push_pj, &E::queue_push,
+         [](const L&, const P& s, const A&) { return double(s.queue_pushes); }},
+        {"queue_pop", "act_queue", "act_queue", "queue_pops", &T::queue_pop_pj, &E::queue_pop,
+         [](const L&, const P& s, const A&) { return double(s.queue_pops); }},
+        {"lnzd_node", "lnzd", "lnzd", "ccu.lnzd_node_activations", &T::lnzd_node_pj, &E::lnzd_node,
+         [](const L& l, const P&, const A&) { return double(l.ccu.lnzd_node_activations); }},
+    };
+    return events;
+}
+
 const std::vector<std::string>& pe_module_names() {
-    static const std::vector<std::string> names = {"spmat_read", "ptr_read", "arith_unit", "act_rw", "act_queue"};
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> v;
+        for (const PeModule& m : pe_modules()) v.push_back(m.name);
+        return v;
+    }();
     return names;
 }
 
 const std::vector<std::string>& energy_component_names() {
-    static const std::vector<std::string> names = {"spmat_sram",  "pointer_sram", "codebook", "arith_mult",
-                                                   "arith_add",   "dst_regfile",  "src_regfile", "act_sram",
-                                                   "act_queue",   "lnzd",         "clock",    "leakage"};
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> v;
+        for (const EnergyEvent& e : energy_events())
+            if (std::find(v.begin(), v.end(), e.component) == v.end()) v.push_back(e.component);
+        v.push_back("clock");
+        v.push_back("leakage");
+        return v;
+    }();
     return names;
 }
 
@@ -226,24 +339,12 @@ AreaBreakdown estimate_area(const ArchConfig& a, const EnergyTable& t) {
     out.num_pes = a.num_pes;
     out.lnzd_nodes = a.lnzd_nodes();
     auto& m = out.pe_module_um2;
-    m["spmat_read"] = t.area_spmat_read_um2 *
-                      sram_area(t, a.spmat_line_bits, r.spmat_line_bits, double(a.spmat_sram_bytes), double(r.spmat_sram_bytes));
-    // two banks of half the pointer SRAM each
-    m["ptr_read"] = t.area_ptr_read_um2 *
-                    sram_area(t, a.ptr_bits, r.ptr_bits, a.ptr_sram_bytes / 2.0, r.ptr_sram_bytes / 2.0);
-    // the multiplier dominates: ~ product of its operand widths
-    m["arith_unit"] = t.area_arith_unit_um2 * (double(a.act_bits) * a.codebook_value_bits) /
-                      (double(r.act_bits) * r.codebook_value_bits);
-    // register files and activation SRAM: storage bits, with the SRAM size law
-    const double bits = double(a.act_bits) * (2.0 * a.act_rf_entries + a.act_sram_entries);
-    const double ref_bits = double(r.act_bits) * (2.0 * r.act_rf_entries + r.act_sram_entries);
-    m["act_rw"] = t.area_act_rw_um2 * std::pow(bits / ref_bits, t.sram_area_size_exp);
-    // a register FIFO: ~ its bits
-    m["act_queue"] = t.area_act_queue_um2 * (double(a.queue_depth) * queue_entry_bits(a)) /
-                     (double(r.queue_depth) * queue_entry_bits(r));
-    double logic = 0, ref_logic = t.area_spmat_read_um2 + t.area_ptr_read_um2 + t.area_arith_unit_um2 +
-                                  t.area_act_rw_um2 + t.area_act_queue_um2;
-    for (const auto& [k, v] : m) logic += v;
+    double logic = 0, ref_logic = 0;
+    for (const PeModule& pm : pe_modules()) {
+        m[pm.name] = t.*(pm.area_um2) * pm.area_scale(a, t);
+        logic += m[pm.name];
+        ref_logic += t.*(pm.area_um2);
+    }
     // filler keeps its share of the placed area
     m["filler"] = ref_logic > 0 ? t.area_filler_um2 * logic / ref_logic : 0.0;
     out.pe_total_um2 = logic + m["filler"];
@@ -271,6 +372,7 @@ EventEnergies event_energies(const ArchConfig& a, const EnergyTable& t) {
                                                            double(a.spmat_sram_bytes), double(r.spmat_sram_bytes));
     e.ptr_bank_read = t.ptr_bank_read_pj *
                       sram_energy(t, a.ptr_bits, r.ptr_bits, a.ptr_sram_bytes / 2.0, r.ptr_sram_bytes / 2.0);
+    e.nonempty_bit_read = t.ptr_bank_read_pj * nonempty_bits_energy(a, t);
     e.codebook_lookup = t.codebook_lookup_pj *
                         sram_energy(t, a.codebook_value_bits, r.codebook_value_bits, codebook_bytes(a), codebook_bytes(r));
     // Horowitz: multiply ~ bits^2 (here act_bits x weight bits), add ~ bits.
@@ -289,7 +391,7 @@ EventEnergies event_energies(const ArchConfig& a, const EnergyTable& t) {
     e.queue_pop = t.queue_pop_pj * q;
     // a node compares `fanout` flags
     e.lnzd_node = t.lnzd_node_pj * double(a.lnzd_fanout) / r.lnzd_fanout;
-    for (const auto& [module, s] : clock_scale(a)) e.clock_pj_per_cycle[module] = clock_table(t, module) * s;
+    for (const PeModule& m : pe_modules()) e.clock_pj_per_cycle[m.name] = t.*(m.clock_pj) * m.clock_scale(a);
     // leakage: per mm^2 of PE area, each module its own area plus its share of the filler
     const AreaBreakdown area = estimate_area(a, t);
     const double logic = area.pe_total_um2 - area.pe_module_um2.at("filler");
@@ -302,19 +404,7 @@ EventEnergies event_energies(const ArchConfig& a, const EnergyTable& t) {
 
 nlohmann::json EventEnergies::to_json() const {
     nlohmann::json j;
-    j["spmat_line_read_pj"] = spmat_line_read;
-    j["ptr_bank_read_pj"] = ptr_bank_read;
-    j["codebook_lookup_pj"] = codebook_lookup;
-    j["mult_pj"] = mult;
-    j["add_pj"] = add;
-    j["dst_rf_read_pj"] = dst_rf_read;
-    j["dst_rf_write_pj"] = dst_rf_write;
-    j["src_rf_read_pj"] = src_rf_read;
-    j["act_sram_read_pj"] = act_sram_read;
-    j["act_sram_write_pj"] = act_sram_write;
-    j["queue_push_pj"] = queue_push;
-    j["queue_pop_pj"] = queue_pop;
-    j["lnzd_node_pj"] = lnzd_node;
+    for (const EnergyEvent& ev : energy_events()) j[std::string(ev.name) + "_pj"] = this->*(ev.energy);
     j["clock_pj_per_pe_cycle"] = clock_pj_per_cycle;
     j["leakage_mw_per_pe"] = leakage_mw;
     return j;
@@ -336,26 +426,17 @@ EnergyBreakdown estimate_energy(const LayerStats& ls, const ArchConfig& a, const
     b.useful_macs = ls.useful_macs;
     b.time_s = double(ls.cycles) / (a.clock_mhz * 1e6);
     auto& c = b.component_pj;
+    auto& m = b.module_pj;
     for (const auto& name : energy_component_names()) c[name] = 0.0;
-    c["spmat_sram"] = double(s.spmat_line_reads) * e.spmat_line_read;
-    c["pointer_sram"] = double(s.ptr_reads_even + s.ptr_reads_odd) * e.ptr_bank_read;
-    c["codebook"] = double(s.codebook_lookups) * e.codebook_lookup;
-    c["arith_mult"] = double(s.multiplies) * e.mult;
-    c["arith_add"] = double(s.adds) * e.add;
-    c["dst_regfile"] = double(s.dst_rf_reads) * e.dst_rf_read + double(s.dst_rf_writes) * e.dst_rf_write;
-    c["src_regfile"] = double(s.src_rf_reads) * e.src_rf_read;
-    c["act_sram"] = double(s.act_sram_reads) * e.act_sram_read + double(s.act_sram_writes) * e.act_sram_write;
-    c["act_queue"] = double(s.queue_pushes) * e.queue_push + double(s.queue_pops) * e.queue_pop;
-    c["lnzd"] = double(ls.ccu.lnzd_node_activations) * e.lnzd_node;
+    for (const auto& name : pe_module_names()) m[name] = 0.0;
+    m["lnzd"] = 0.0;
+    for (const EnergyEvent& ev : energy_events()) {
+        const double pj = ev.count(ls, s, a) * (e.*(ev.energy));
+        c[ev.component] += pj;
+        m[ev.module] += pj;
+    }
     // Clock and leakage run every cycle of every PE (no clock gating modelled).
     const double pe_cycles = double(a.num_pes) * double(ls.cycles);
-    auto& m = b.module_pj;
-    m["spmat_read"] = c["spmat_sram"];
-    m["ptr_read"] = c["pointer_sram"];
-    m["arith_unit"] = c["codebook"] + c["arith_mult"] + c["arith_add"];
-    m["act_rw"] = c["dst_regfile"] + c["src_regfile"] + c["act_sram"];
-    m["act_queue"] = c["act_queue"];
-    m["lnzd"] = c["lnzd"];
     for (const auto& module : pe_module_names()) {
         const double clock = pe_cycles * e.clock_pj_per_cycle.at(module);
         // mW x s = mJ = 1e9 pJ

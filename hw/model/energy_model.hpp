@@ -100,7 +100,7 @@ const std::vector<EnergyTableEntry>& energy_table_entries();
 // The per-event energies of a configuration (the table's values scaled to
 // it), pJ; clock in pJ per PE per cycle; leakage in mW per PE.
 struct EventEnergies {
-    double spmat_line_read = 0, ptr_bank_read = 0, codebook_lookup = 0, mult = 0, add = 0;
+    double spmat_line_read = 0, ptr_bank_read = 0, nonempty_bit_read = 0, codebook_lookup = 0, mult = 0, add = 0;
     double dst_rf_read = 0, dst_rf_write = 0, src_rf_read = 0, act_sram_read = 0, act_sram_write = 0;
     double queue_push = 0, queue_pop = 0, lnzd_node = 0;
     std::map<std::string, double> clock_pj_per_cycle;  // by PE module
@@ -109,17 +109,45 @@ struct EventEnergies {
 };
 EventEnergies event_energies(const ArchConfig& arch, const EnergyTable& table);
 
-// PE modules as the paper reports them.
-//   spmat_read  : sparse-matrix SRAM and its line buffer
-//   ptr_read    : pointer SRAM (both banks)
-//   arith_unit  : codebook, multiplier, adder, pipeline
-//   act_rw      : source/destination register files and activation SRAM
-//   act_queue   : activation queue
-// Outside the PEs: lnzd (the LNZD tree). Area adds "filler".
+// ----------------------------------------------------- the module table
+// The one home of the energy model's names: the model, the calibration tool
+// (eie-energy-calibrate), the JSON (component_pj, module_pj, pe_module_um2)
+// and the docs check (eie-energy-calibrate --list-modules) all read these
+// two tables.
+
+// A PE module as the paper reports it (EIE Table II), with the laws that
+// scale its clock load and area from the paper configuration (both 1 there).
+struct PeModule {
+    const char* name;                // JSON key
+    const char* paper_name;          // the name in EIE Table II
+    double paper_power_mw;           // published power of one PE's module (45 nm, 800 MHz): calibration target
+    double EnergyTable::*clock_pj;   // its clock network per PE-cycle
+    double EnergyTable::*area_um2;   // its area (paper configuration)
+    const char* holds;               // what it holds (docs)
+    double (*clock_scale)(const ArchConfig&);                    // register bits / paper's
+    double (*area_scale)(const ArchConfig&, const EnergyTable&);  // area / paper's
+};
+// spmat_read ptr_read arith_unit act_rw act_queue, in the paper's order.
+// Outside the PEs: the LNZD tree ("lnzd"). Area adds "filler".
+const std::vector<PeModule>& pe_modules();
+
+// One kind of event the energy model charges: the energy component and the
+// module it belongs to, the table value its energy scales from and the
+// statistics that count it.
+struct EnergyEvent {
+    const char* name;                     // EventEnergies field, "<name>_pj" in the JSON
+    const char* component;                // component_pj key
+    const char* module;                   // module_pj key: a PeModule or "lnzd"
+    const char* counted_by;               // the statistics that count it (docs)
+    double EnergyTable::*base_pj;         // its energy at the paper configuration
+    double EventEnergies::*energy;        // its energy in this configuration
+    double (*count)(const LayerStats& layer, const PeStats& all_pes, const ArchConfig& arch);
+};
+const std::vector<EnergyEvent>& energy_events();
+
+// Names derived from the tables (for JSON and generic code).
 const std::vector<std::string>& pe_module_names();
-// Energy components:
-//   spmat_sram pointer_sram codebook arith_mult arith_add dst_regfile
-//   src_regfile act_sram act_queue lnzd clock leakage
+// The event components in table order, then "clock" and "leakage".
 const std::vector<std::string>& energy_component_names();
 
 struct EnergyBreakdown {

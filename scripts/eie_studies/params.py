@@ -17,7 +17,7 @@ from .common import ROOT, StudyError
 HEADER = os.path.join(ROOT, "hw", "arch_config.hpp")
 
 _DECL = re.compile(r"^\s*(uint32_t|uint64_t|double|bool)\s+(\w+)\s*=\s*([^;]+);", re.M)
-_SPEC = re.compile(r'f\(ParamSpec\{"(\w+)",\s*"([^"]*)",\s*"((?:[^"\\]|\\.)*)",\s*([^,]+),\s*([^,]+),\s*PC::(\w+)\},'
+_SPEC = re.compile(r'f\(ParamSpec\{"(\w+)",\s*"([^"]*)",\s*"((?:[^"\\]|\\.)*)",\s*([^,]+),\s*([^,]+),\s*PC::(\w+)(?:,\s*\w+)?\},'
                    r"\s*c\.(\w+)\);")
 
 

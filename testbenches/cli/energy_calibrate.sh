@@ -2,7 +2,8 @@
 # eie-energy-calibrate: recalibrating on Alex-7 reproduces the shipped
 # default table exactly (so traces/energy/default-45nm.json and the
 # compiled-in defaults are what the documented derivation gives); bad
-# input exits 2 with a message naming the problem and writes nothing.
+# input exits 2 with a message naming the problem and writes nothing; the
+# module and event tables (--list-modules) are all named in docs/energy-area.md.
 # Usage: energy_calibrate.sh BUILD_DIR SOURCE_DIR
 set -u
 build=$1
@@ -23,7 +24,26 @@ fi
 # the calibrated modules match the paper (the log's model column)
 grep -q "PE total: model 9.15" "$t/log" || { echo "FAIL: PE total not ~9.157 mW"; cat "$t/log"; fail=1; }
 
-# 2. bad input: exit 2, message, nothing written
+# 2. the module and event tables: every name they list is documented
+if ! "$exe" --list-modules > "$t/tables.json" 2> "$t/e"; then
+    echo "FAIL: --list-modules failed"; cat "$t/e"; fail=1
+elif ! /usr/bin/python3 - "$t/tables.json" "$src/docs/energy-area.md" <<'EOF'
+import json, sys
+t = json.load(open(sys.argv[1]))
+doc = open(sys.argv[2]).read()
+names = [m["name"] for m in t["modules"]] + [m["paper_name"] for m in t["modules"]] + t["components"]
+names += [e["name"] + "_pj" for e in t["events"] if e["name"] != "nonempty_bit_read"] + ["non-empty bit read"]
+names += [c.strip() for e in t["events"] for c in e["counted_by"].split(",")[0].replace("ccu.", "").split("+")]
+missing = sorted({n for n in names if n not in doc})
+if missing:
+    print("docs/energy-area.md does not name:", ", ".join(missing))
+    sys.exit(1)
+EOF
+then
+    echo "FAIL: energy tables and docs/energy-area.md disagree"; fail=1
+fi
+
+# 3. bad input: exit 2, message, nothing written
 expect_error() {  # expect_error PATTERN ARGS...
     local pattern=$1; shift
     rm -f "$t/out.json"

@@ -3,6 +3,8 @@
 // calibration on Alex-7.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -332,4 +334,99 @@ TEST_CASE("energy: the defaults reproduce the published per-module power on Alex
     CHECK(e.component_pj.at("clock") * 1e-9 / e.time_s / 64 == Approx(1.874).epsilon(1e-3));
     // LNZD: 21 nodes at 0.023 mW when active (nearly every cycle here)
     CHECK(e.module_pj.at("lnzd") * 1e-9 / e.time_s == Approx(21 * 0.023).epsilon(0.02));
+}
+
+TEST_CASE("energy tables: every event has a known component and module", "[energy][table]") {
+    const auto& comps = energy_component_names();
+    const auto& mods = pe_module_names();
+    for (const EnergyEvent& e : energy_events()) {
+        INFO(e.name);
+        CHECK(std::find(comps.begin(), comps.end(), e.component) != comps.end());
+        CHECK((std::find(mods.begin(), mods.end(), e.module) != mods.end() || std::string(e.module) == "lnzd"));
+        CHECK(*e.counted_by != '\0');
+    }
+    CHECK(mods == std::vector<std::string>{"spmat_read", "ptr_read", "arith_unit", "act_rw", "act_queue"});
+    // the paper configuration: every module's laws give 1
+    const ArchConfig paper;
+    double published = 0;
+    for (const PeModule& m : pe_modules()) {
+        CHECK(m.clock_scale(paper) == 1.0);
+        CHECK(m.area_scale(paper, EnergyTable::defaults()) == 1.0);
+        published += m.paper_power_mw;
+    }
+    CHECK(published == Approx(9.158).epsilon(1e-4));  // EIE Table II: 9.157 mW (rounded per module)
+    const nlohmann::json j = event_energies(paper, EnergyTable::defaults()).to_json();
+    for (const EnergyEvent& e : energy_events()) CHECK(j.contains(std::string(e.name) + "_pj"));
+}
+
+TEST_CASE("energy and area of skip_empty_columns: the non-empty bit array", "[energy][area][variant]") {
+    ArchConfig base;
+    base.num_pes = 2;
+    ArchConfig skip = base;
+    skip.skip_empty_columns = true;
+    const EnergyTable t = EnergyTable::defaults();
+    const LayerStats ls = hand_stats();
+    const EventEnergies e = event_energies(skip, t);
+    // a 1-bit read of a ptr_capacity-bit array, by the SRAM law, relative to a 16-bit read of a 16 KB bank
+    const double bit = t.ptr_bank_read_pj * std::pow(1.0 / 16, t.sram_energy_width_exp) *
+                       std::pow(skip.ptr_capacity() / 8.0 / 16384, t.sram_energy_size_exp);
+    CHECK(e.nonempty_bit_read == Approx(bit));
+    const EnergyBreakdown a = estimate_energy(ls, base, t), b = estimate_energy(ls, skip, t);
+    // one bit read per column entering each PE's queue, charged to the pointer read
+    CHECK(b.component_pj.at("pointer_sram") - a.component_pj.at("pointer_sram") == Approx(80 * bit));
+    // the queue entry carries the bit: 33 bits instead of 32
+    CHECK(e.queue_push == Approx(t.queue_push_pj * std::pow(33.0 / 32, t.sram_energy_width_exp + t.sram_energy_size_exp)));
+    const AreaBreakdown pa = estimate_area(base, t), pb = estimate_area(skip, t);
+    const double bits_area = t.area_ptr_read_um2 / 2 * std::pow(1.0 / 16, t.sram_area_width_exp) *
+                             std::pow(skip.ptr_capacity() / 8.0 / 16384, t.sram_area_size_exp);
+    CHECK(pb.pe_module_um2.at("ptr_read") == Approx(t.area_ptr_read_um2 + bits_area));
+    CHECK(pb.pe_module_um2.at("act_queue") == Approx(t.area_act_queue_um2 * 33 / 32));
+    CHECK(pb.pe_total_um2 > pa.pe_total_um2);
+    CHECK(pb.pe_total_um2 < 1.02 * pa.pe_total_um2);  // about 1 % of a PE
+}
+
+TEST_CASE("energy and area of two lanes: a second arithmetic unit and register-file port", "[energy][area][variant]") {
+    ArchConfig base;
+    ArchConfig two = base;
+    two.spmat_entries_per_cycle = 2;
+    const EnergyTable t = EnergyTable::defaults();
+    const AreaBreakdown a = estimate_area(base, t), b = estimate_area(two, t);
+    CHECK(b.pe_module_um2.at("arith_unit") == Approx(2 * t.area_arith_unit_um2));
+    CHECK(b.pe_module_um2.at("spmat_read") == a.pe_module_um2.at("spmat_read"));  // the same SRAM and lines
+    CHECK(b.pe_module_um2.at("act_rw") ==
+          Approx(t.area_act_rw_um2 * std::pow((3.0 * 64 + 1024) / (2.0 * 64 + 1024), t.sram_area_size_exp)));
+    const EventEnergies e = event_energies(two, t);
+    CHECK(e.clock_pj_per_cycle.at("arith_unit") == Approx(2 * t.clock_arith_unit_pj));
+    CHECK(e.clock_pj_per_cycle.at("spmat_read") == Approx(t.clock_spmat_read_pj * (64.0 + 8) / 64));
+    CHECK(e.clock_pj_per_cycle.at("act_rw") == Approx(t.clock_act_rw_pj * 1.5));
+    // per-entry energies are unchanged: the counters carry the work
+    CHECK(e.mult == t.mult_pj);
+    CHECK(e.spmat_line_read == t.spmat_line_read_pj);
+}
+
+TEST_CASE("energy of the variants from a simulation: counters drive it", "[energy][variant]") {
+    SyntheticSpec spec = preset("ntwe");
+    spec.in_len = 512;
+    spec.out_len = 256;
+    std::vector<FloatLayer> layers{make_synthetic_layer(spec)};
+    auto x = make_synthetic_input(spec);
+    CompressOptions co;
+    co.arch.num_pes = 64;
+    CompressResult cr = compress_network(layers, std::vector<double>(x.begin(), x.end()), {}, co);
+    const EnergyTable t = EnergyTable::defaults();
+    const SimResult ref = simulate(cr.image);
+    cr.image.arch.skip_empty_columns = true;
+    const SimResult skip = simulate(cr.image);
+    REQUIRE(skip.bit_exact);
+    const LayerStats &a = ref.stats.layers[0], &b = skip.stats.layers[0];
+    const EnergyBreakdown ea = estimate_energy(a, ref.arch, t), eb = estimate_energy(b, skip.arch, t);
+    // the pointer pairs of empty columns are no longer read; the bits are
+    CHECK(b.pe_total().ptr_reads_even < a.pe_total().ptr_reads_even);
+    CHECK(eb.component_pj.at("pointer_sram") ==
+          Approx(double(b.pe_total().ptr_reads_even + b.pe_total().ptr_reads_odd) *
+                     event_energies(skip.arch, t).ptr_bank_read +
+                 double(b.pe_total().queue_pushes) * event_energies(skip.arch, t).nonempty_bit_read));
+    CHECK(eb.component_pj.at("arith_mult") == ea.component_pj.at("arith_mult"));
+    CHECK(b.cycles < a.cycles);
+    CHECK(eb.component_pj.at("clock") < ea.component_pj.at("clock"));  // fewer cycles
 }
