@@ -63,7 +63,7 @@ public:
     // base. Stages are evaluated from the back so each reads the register
     // values of the start of the cycle.
     template <uint32_t Lanes>
-    void cycle(const ArithIssue& in, int32_t* dst, PeStats& st) {
+    [[gnu::always_inline]] void cycle(const ArithIssue& in, int32_t* dst, PeStats& st) {
         S3 w4[Lanes];  // the entries in S4 this cycle
         bypass_d1_ = bypass_d2_ = false;
         for (uint32_t k = 0; k < Lanes; ++k) {

@@ -83,6 +83,19 @@ public:
 
     // ---- control (the top level)
     void start_batch(const PeBatchContext& ctx);
+    // One clock of every PE of an array (all of one configuration), each
+    // followed by its queue commit when `commit`; true when every front end
+    // is idle afterwards. The variant is chosen once for the whole array, not
+    // per PE: this loop is the model's inner loop.
+    static bool cycle_all(const std::vector<Pe*>& pes, std::vector<PeStats>& st, bool commit) {
+        if (pes.empty()) return true;
+        switch (pes.front()->variant_) {
+            case 0: return cycle_all<1, false>(pes, st, commit);
+            case 1: return cycle_all<1, true>(pes, st, commit);
+            case 2: return cycle_all<2, false>(pes, st, commit);
+            default: return cycle_all<2, true>(pes, st, commit);
+        }
+    }
     // One clock of the whole pipeline. Returns the sparse-matrix stage's slot.
     PeSlot cycle(PeStats& st) {
         switch (variant_) {
@@ -120,6 +133,17 @@ public:
 private:
     template <uint32_t Lanes, bool SkipEmpty>
     PeSlot step(PeStats& st);
+    template <uint32_t Lanes, bool SkipEmpty>
+    static bool cycle_all(const std::vector<Pe*>& pes, std::vector<PeStats>& st, bool commit) {
+        bool idle = true;
+        for (std::size_t p = 0; p < pes.size(); ++p) {
+            Pe& pe = *pes[p];
+            pe.step<Lanes, SkipEmpty>(st[p]);
+            if (commit) pe.commit(st[p]);
+            idle = idle && pe.front_idle();
+        }
+        return idle;
+    }
 
     uint32_t id_;
     ArchConfig arch_;
@@ -151,8 +175,10 @@ PeSlot Pe::step(PeStats& st) {
     // Arithmetic unit: S1..S4 consume the entries issued last cycle.
     arith_.cycle<Lanes>(issue_, act_.dst(), st);
 
-    // Sparse-matrix read stage: one slot per cycle.
-    ArithIssue out;
+    // Sparse-matrix read stage: one slot per cycle, issued into the output
+    // register in place (S1 has consumed it).
+    ArithIssue& out = issue_;
+    for (uint32_t k = 0; k < Lanes; ++k) out.lane[k].valid = false;
     PeSlot slot;
     const bool stall = stall_.hold();
     ColumnCursor& col = ptr_read_.column();
@@ -169,7 +195,6 @@ PeSlot Pe::step(PeStats& st) {
     // Pointer read stage: the next column, read in the cycle the current one
     // leaves the sparse-matrix read.
     ptr_read_.cycle<SkipEmpty>(queue_, stall, st);
-    issue_ = out;
 
     switch (slot) {
         case PeSlot::busy: ++st.busy_cycles; break;

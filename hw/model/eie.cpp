@@ -77,15 +77,10 @@ void Eie::step() {
     switch (phase_) {
         case Phase::compute: {
             ccu_.cycle(pe_ptrs_, ls);
-            bool idle = ccu_.done();
             // The CCU has pushed this cycle's broadcast already, so each PE
             // can commit its own queue right after its cycle.
-            for (uint32_t p = 0; p < arch_.num_pes; ++p) {
-                Pe& pe = *pes_[p];
-                pe.cycle(ls.pe[p]);
-                pe.commit(ls.pe[p]);
-                idle = idle && pe.front_idle();
-            }
+            const bool pes_idle = Pe::cycle_all(pe_ptrs_, ls.pe, true);
+            const bool idle = ccu_.done() && pes_idle;
             // Everything issued: the arithmetic pipelines need kArithStages
             // more cycles to retire the last entries.
             if (idle) {
@@ -95,7 +90,7 @@ void Eie::step() {
             break;
         }
         case Phase::drain:
-            for (uint32_t p = 0; p < arch_.num_pes; ++p) pes_[p]->cycle(ls.pe[p]);
+            Pe::cycle_all(pe_ptrs_, ls.pe, false);
             if (--drain_left_ == 0) finish_batch();
             break;
         case Phase::writeback:

@@ -93,8 +93,18 @@ void VcdWriter::upscope() { header_ += "$upscope $end\n"; }
 
 VcdWriter::VcdWriter(const std::string& path, const Eie& eie, VcdOptions o)
     : path_(path), pes_(std::move(o.pes)), from_(o.from), to_(o.to) {
-    const ArchConfig& a = eie.arch();
-    num_pes_ = a.num_pes;
+    num_pes_ = eie.arch().num_pes;
+    check_selection();
+    period_ps_ = static_cast<uint64_t>(std::llround(eie.period().to_seconds() * 1e12));
+    if (period_ps_ == 0) period_ps_ = 1;
+    write_preamble(eie, o.comment);
+    declare_scopes(eie);
+    open_temporary();
+}
+
+// PEs sorted and unique (all when none are given), inside the array; a
+// non-empty cycle window.
+void VcdWriter::check_selection() {
     if (pes_.empty())
         for (uint32_t p = 0; p < num_pes_; ++p) pes_.push_back(p);
     std::sort(pes_.begin(), pes_.end());
@@ -103,13 +113,14 @@ VcdWriter::VcdWriter(const std::string& path, const Eie& eie, VcdOptions o)
         throw std::invalid_argument(
             fmt::format("VCD: PE {} is out of range (allowed: 0 .. {})", pes_.back(), num_pes_ - 1));
     if (from_ > to_) throw std::invalid_argument(fmt::format("VCD: window [{}, {}] is empty (from > to)", from_, to_));
-    period_ps_ = static_cast<uint64_t>(std::llround(eie.period().to_seconds() * 1e12));
-    if (period_ps_ == 0) period_ps_ = 1;
+}
 
+// $date, $version, the $comment that says how to read the times, $timescale.
+void VcdWriter::write_preamble(const Eie& eie, const std::string& user_comment) {
     char date[64] = "unknown";
     std::time_t now = std::time(nullptr);
     if (std::tm* tm = std::localtime(&now)) std::strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S", tm);
-    std::string comment = o.comment;
+    std::string comment = user_comment;
     std::replace(comment.begin(), comment.end(), '$', '_');  // "$end" would close the section
     std::string window = to_ == std::numeric_limits<uint64_t>::max() ? fmt::format("[{}, end]", from_)
                                                                      : fmt::format("[{}, {}]", from_, to_);
@@ -118,10 +129,14 @@ VcdWriter::VcdWriter(const std::string& path, const Eie& eie, VcdOptions o)
     header_ += fmt::format(
         "$comment\n  {}{}{} PEs, clock {} MHz, period {} ps; computing cycle c is at time c x {} ps "
         "(cycle 0 = first computing cycle, I/O mode not counted); cycles {} dumped; PEs traced: {}\n$end\n",
-        comment, comment.empty() ? "" : "; ", num_pes_, a.clock_mhz, period_ps_, period_ps_, window,
+        comment, comment.empty() ? "" : "; ", num_pes_, eie.arch().clock_mhz, period_ps_, period_ps_, window,
         pes_.size() == num_pes_ ? std::string("all") : fmt::format("{}", fmt::join(pes_, ",")));
     header_ += "$timescale 1ps $end\n";
+}
 
+// eie (the top level's signals), one scope per traced PE (every PE must
+// declare the same signals), then the CCU; each unit declares its own.
+void VcdWriter::declare_scopes(const Eie& eie) {
     scope("eie");
     top_base_ = add("cycle", 64);
     eie.declare_signals(*this);
@@ -142,7 +157,11 @@ VcdWriter::VcdWriter(const std::string& path, const Eie& eie, VcdOptions o)
     upscope();
     upscope();
     header_ += "$enddefinitions $end\n";
+}
 
+// The file is written under a temporary name and renamed by close(), so a
+// failed run leaves no half-written VCD; the header goes out first.
+void VcdWriter::open_temporary() {
     tmp_path_ = fmt::format("{}.tmp-{}", path_, ::getpid());
     file_ = std::fopen(tmp_path_.c_str(), "wb");
     if (!file_)

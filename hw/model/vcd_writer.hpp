@@ -92,6 +92,11 @@ private:
     void set_signed(uint32_t sig, int64_t value, bool known = true) { set(sig, uint64_t(value), known); }
     void track(const Eie& eie);
     void flush_buffer();
+    // The constructor's steps.
+    void check_selection();
+    void write_preamble(const Eie& eie, const std::string& comment);
+    void declare_scopes(const Eie& eie);
+    void open_temporary();
 
     std::string path_, tmp_path_;
     std::FILE* file_ = nullptr;
