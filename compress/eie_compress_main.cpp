@@ -350,6 +350,7 @@ int run(int argc, char** argv) {
     bool have_input = false;
     std::string source;
     bool synthetic = false;
+    std::vector<std::string> preset_arch;  // what the preset needs of the architecture
     if (has("preset") || has("synthetic")) {
         synthetic = true;
         SyntheticSpec spec;
@@ -360,6 +361,7 @@ int run(int argc, char** argv) {
                 throw UsageError(fmt::format("--preset: {}", e.what()));
             }
             source = "preset " + opt("preset");
+            preset_arch = spec.arch_overrides;
             if (has("weight-density")) throw UsageError("--weight-density goes with --synthetic (a preset fixes it)");
             if (has("act-density")) spec.act_density = act_density;
         } else {
@@ -461,13 +463,16 @@ int run(int argc, char** argv) {
     // --- options
     CompressOptions co;
     try {
-        if (has("config")) co.arch = arch_from_json_file(opt("config"));
+        // The preset's own needs first, so the user's settings override them.
+        for (const std::string& a : preset_arch) apply_override(co.arch, a, source);
+        if (has("config")) co.arch = arch_from_json_file(opt("config"), co.arch);
         if (has("pes")) apply_override(co.arch, "num_pes=" + opt("pes"), "--pes");
         if (has("weight-bits")) apply_override(co.arch, "weight_bits=" + opt("weight-bits"), "--weight-bits");
         if (has("index-bits")) apply_override(co.arch, "index_bits=" + opt("index-bits"), "--index-bits");
         if (vm.count("set"))
             for (const auto& s : vm["set"].as<std::vector<std::string>>()) apply_override(co.arch, s, "--set " + s);
-        co.arch.validate("architecture (--config, --set and shortcuts)");
+        co.arch.validate(preset_arch.empty() ? "architecture (--config, --set and shortcuts)"
+                                             : "architecture (the preset's, --config, --set and shortcuts)");
     } catch (const ConfigError& e) {
         throw UsageError(e.what());
     }
