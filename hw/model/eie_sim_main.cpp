@@ -65,10 +65,20 @@ uint64_t parse_uint(const std::string& text, const std::string& option) {
     return v;
 }
 
-double parse_probability(const std::string& text, const std::string& option) {
+// A bubble each cycle with probability P stretches every stage by about
+// 1/(1-P): 100x at 0.99, and 0.99999 already turns a 300-cycle image into
+// 30 M cycles. Above this bound a run is no longer a test, only a hang.
+constexpr double kMaxStallProbability = 0.99;
+
+double parse_stall_probability(const std::string& text, const std::string& option) {
     double v = 0;
     if (!parse_whole_number(text, v) || !std::isfinite(v) || v < 0 || v >= 1)
-        throw UsageError(fmt::format("{}: '{}' is not a probability (allowed: 0 <= P < 1)", option, text));
+        throw UsageError(fmt::format("{}: '{}' is not a probability (allowed: 0 <= P <= {})", option, text,
+                                     kMaxStallProbability));
+    if (v > kMaxStallProbability)
+        throw UsageError(fmt::format("{}: {} is above {} (allowed: 0 <= P <= {}; bubbles stretch the run by about "
+                                     "1/(1-P), {:.0f}x here)",
+                                     option, text, kMaxStallProbability, kMaxStallProbability, 1 / (1 - v)));
     return v;
 }
 
@@ -239,7 +249,7 @@ int run(int argc, char** argv) {
         ("jobs,j", po::value<std::string>()->value_name("J"), "worker processes (default: all cores); results equal --jobs 1");
     po::options_description testo("Testing");
     testo.add_options()
-        ("stall", po::value<std::string>()->value_name("P"), "random bubble probability in every PE front end and the broadcast, 0 <= P < 1")
+        ("stall", po::value<std::string>()->value_name("P"), "random bubble probability in every PE front end and the broadcast, 0 <= P <= 0.99")
         ("stall-seed", po::value<std::string>()->value_name("S"), "seed of the bubbles (default 1)");
     po::options_description hidden;
     hidden.add_options()("image", po::value<std::vector<std::string>>(), "");
@@ -323,7 +333,7 @@ int run(int argc, char** argv) {
         throw UsageError(fmt::format("--vcd-from {} is after --vcd-to {} (the window [from, to] would be empty)", vo.from,
                                      vo.to));
     SimOptions so;
-    if (has("stall")) so.stall_probability = parse_probability(opt("stall"), "--stall");
+    if (has("stall")) so.stall_probability = parse_stall_probability(opt("stall"), "--stall");
     if (has("stall-seed")) so.stall_seed = parse_uint(opt("stall-seed"), "--stall-seed");
 
     SimRunInfo info;
