@@ -124,14 +124,6 @@ struct Progress {
     }
 };
 
-// Writes a .npy atomically (nothing at `path` unless all of it was written).
-template <class T>
-void write_npy_atomic(const std::string& path, const std::string& descr, const std::vector<uint64_t>& shape,
-                      const std::vector<T>& data) {
-    write_file_atomic(path, npy_bytes(descr, false, shape,
-                                      std::string(reinterpret_cast<const char*>(data.data()), data.size() * sizeof(T))));
-}
-
 // --inputs: the image is loaded once, every input runs over TLM (docs/eie-sim.md).
 int run_batch_mode(const Image& image, SimRunInfo& info, const SimOptions& so, const InputSelection& selection,
                    unsigned jobs, const std::function<std::string(const char*)>& opt, bool quiet) {
@@ -174,26 +166,38 @@ int run_batch_mode(const Image& image, SimRunInfo& info, const SimOptions& so, c
     // Everything is computed before anything is written; each file
     // atomically, and a failure removes the files this run already wrote.
     const std::vector<uint64_t> shape{br.records.size(), br.out_len};
-    std::vector<std::string> written;
-    auto write_or_undo = [&](const char* option, const std::function<void(const std::string&)>& write) {
+    // Every output is written to its temporary first and renamed only when all
+    // of them are complete, so a failure (or a kill before the renames) leaves
+    // every previous output as it was.
+    std::vector<std::unique_ptr<AtomicFileWriter>> staged;
+    std::vector<const char*> staged_option;
+    auto stage = [&](const char* option, const std::function<std::string()>& bytes) {
         const std::string path = opt(option);
         if (path.empty()) return;
         try {
-            write(path);
-            written.push_back(path);
+            staged.push_back(std::make_unique<AtomicFileWriter>(path));
+            staged_option.push_back(option);
+            staged.back()->write(bytes());
         } catch (const std::runtime_error& e) {
-            for (const std::string& w : written) std::remove(w.c_str());
             throw UsageError(fmt::format("--{} {}", option, e.what()));
         }
     };
-    write_or_undo("outputs", [&](const std::string& p) { write_npy_atomic(p, "<f4", shape, dequantised_outputs(br, image)); });
-    write_or_undo("raw-outputs", [&](const std::string& p) { write_npy_atomic(p, "<i4", shape, br.raw_outputs); });
-    write_or_undo("per-input", [&](const std::string& p) { write_file_atomic(p, per_input_csv(br, labels)); });
-    write_or_undo("stats", [&](const std::string& p) {
+    auto raw = [](const auto& v) { return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(v[0])); };
+    stage("outputs", [&] { return npy_bytes("<f4", false, shape, raw(dequantised_outputs(br, image))); });
+    stage("raw-outputs", [&] { return npy_bytes("<i4", false, shape, raw(br.raw_outputs)); });
+    stage("per-input", [&] { return per_input_csv(br, labels); });
+    stage("stats", [&] {
         nlohmann::json j = stats_json(sim, info);
         j["batch"] = batch_json(br, inputs, image, acc, opt("labels"));
-        write_json_atomic(p, j);
+        return json_file_text(j);
     });
+    for (std::size_t i = 0; i < staged.size(); ++i) {
+        try {
+            staged[i]->commit();
+        } catch (const std::runtime_error& e) {
+            throw UsageError(fmt::format("--{} {}", staged_option[i], e.what()));
+        }
+    }
     if (!quiet) {
         std::cout << format_summary(sim, info);
         std::cout.flush();

@@ -294,6 +294,8 @@ std::string format_summary(const SimResult& r, const SimRunInfo& info) {
     return s;
 }
 
-void write_json_atomic(const std::string& path, const nlohmann::json& j) { write_file_atomic(path, j.dump(1) + "\n"); }
+std::string json_file_text(const nlohmann::json& j) { return j.dump(1) + "\n"; }
+
+void write_json_atomic(const std::string& path, const nlohmann::json& j) { write_file_atomic(path, json_file_text(j)); }
 
 }  // namespace eie

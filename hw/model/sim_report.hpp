@@ -85,5 +85,7 @@ std::string verdict_line(const SimResult& result, const SimRunInfo& info);
 // half-written. Throws FileError (a std::runtime_error) naming the file on
 // failure, leaving nothing behind.
 void write_json_atomic(const std::string& path, const nlohmann::json& j);
+// The text write_json_atomic writes (indent 1, a final newline).
+std::string json_file_text(const nlohmann::json& j);
 
 }  // namespace eie
