@@ -19,10 +19,10 @@
 
 #include "eie/hw/model/quiet_systemc.hpp"
 #include "eie/hw/version.hpp"
-#include "eie/compress/file_io.hpp"
+#include "eie/hw/file_io.hpp"
 #include "eie/compress/idx.hpp"
-#include "eie/compress/image_io.hpp"
-#include "eie/compress/npy.hpp"
+#include "eie/hw/image_io.hpp"
+#include "eie/hw/npy.hpp"
 #include "eie/compress/safetensors.hpp"
 #include "eie/compress/train/pipeline.hpp"
 #include "eie/hw/model/batch_inference.hpp"

@@ -36,7 +36,7 @@
 #include <systemc>
 
 #include "eie/compress/compressor.hpp"
-#include "eie/compress/file_io.hpp"
+#include "eie/hw/file_io.hpp"
 #include "eie/compress/synthetic.hpp"
 #include "eie/hw/model/energy_model.hpp"
 #include "eie/hw/model/quiet_systemc.hpp"

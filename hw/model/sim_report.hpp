@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "eie/compress/file_io.hpp"
+#include "eie/hw/file_io.hpp"
 #include "eie/hw/arch_config.hpp"
 #include "eie/hw/model/energy_model.hpp"
 #include "eie/hw/model/simulator.hpp"
@@ -80,7 +80,7 @@ std::string format_summary(const SimResult& result, const SimRunInfo& info);
 // (reference: ...)".
 std::string verdict_line(const SimResult& result, const SimRunInfo& info);
 
-// Writes `j` to `path` through write_file_atomic (eie/compress/file_io.hpp,
+// Writes `j` to `path` through write_file_atomic (eie/hw/file_io.hpp,
 // also the writer for any other bytes: CSV, .npy), so the file is never seen
 // half-written. Throws FileError (a std::runtime_error) naming the file on
 // failure, leaving nothing behind.

@@ -11,7 +11,7 @@
 
 #include <fmt/format.h>
 
-#include "eie/compress/file_io.hpp"
+#include "eie/hw/file_io.hpp"
 #include "eie/hw/model/eie.hpp"
 
 namespace eie {
