@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -197,39 +198,21 @@ void write_outputs(const Image& image, const std::string& out_dir, const nlohman
         write_image_dir(image, out_dir, report, {{inside, text}});
         return;
     }
-    std::string json_tmp;
-    if (!json_path.empty()) {
-        remove_stale_temporaries(json_path);
-        json_tmp = temp_sibling(json_path);
-        std::ofstream out(json_tmp);
-        out << text;
-        out.close();
-        if (!out) {
-            const int err = errno;
-            std::error_code ec;
-            fs::remove(json_tmp, ec);
-            throw UsageError(fmt::format("--json '{}': cannot write '{}': {}", json_path, json_tmp,
-                                         err ? std::strerror(err) : "write failed"));
-        }
-    }
+    std::optional<AtomicFileWriter> json_out;
     try {
-        write_image_dir(image, out_dir, report);
-    } catch (...) {
-        std::error_code ec;
-        if (!json_tmp.empty()) fs::remove(json_tmp, ec);
-        throw;
-    }
-    if (!json_tmp.empty()) {
-        std::error_code ec;
-        fs::rename(json_tmp, json_path, ec);
-        if (ec) {
-            const std::string why = ec.message();  // before a later call can overwrite ec
-            std::error_code ignored;
-            fs::remove(json_tmp, ignored);
-            throw UsageError(fmt::format("--json '{}': cannot rename '{}' into place: {} (the image at '{}' was "
-                                         "written)",
-                                         json_path, json_tmp, why, out_dir));
+        if (!json_path.empty()) {
+            json_out.emplace(json_path);
+            json_out->write(text);
         }
+    } catch (const FileError& e) {
+        throw UsageError(fmt::format("--json {}", e.what()));
+    }
+    write_image_dir(image, out_dir, report);  // a throw here discards the report's temporary
+    if (!json_out) return;
+    try {
+        json_out->commit();
+    } catch (const FileError& e) {
+        throw UsageError(fmt::format("--json {} (the image at '{}' was written)", e.what(), out_dir));
     }
 }
 
