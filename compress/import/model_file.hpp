@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "eie/compress/npy.hpp"
+#include "eie/hw/npy.hpp"
 #include "eie/compress/synthetic.hpp"
 
 namespace eie {

@@ -19,7 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "eie/compress/image.hpp"
+#include "eie/hw/image.hpp"
 #include "eie/hw/model/energy_model.hpp"
 #include "eie/hw/model/simulator.hpp"
 #include "eie/hw/stats.hpp"

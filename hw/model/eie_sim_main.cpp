@@ -22,8 +22,8 @@
 #include <fmt/format.h>
 
 #include "eie/compress/encode.hpp"
-#include "eie/compress/npy.hpp"
-#include "eie/compress/image_io.hpp"
+#include "eie/hw/npy.hpp"
+#include "eie/hw/image_io.hpp"
 #include "eie/hw/arch_config.hpp"
 #include "eie/hw/version.hpp"
 #include "eie/hw/model/batch_inference.hpp"

@@ -15,7 +15,7 @@
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 
-#include "eie/compress/image.hpp"
+#include "eie/hw/image.hpp"
 
 namespace eie {
 

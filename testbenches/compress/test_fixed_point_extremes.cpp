@@ -10,7 +10,7 @@
 #include <random>
 #include <vector>
 
-#include "eie/compress/fixed_point.hpp"
+#include "eie/hw/fixed_point.hpp"
 
 using namespace eie;
 

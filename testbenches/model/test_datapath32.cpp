@@ -11,7 +11,7 @@
 
 #include <fmt/format.h>
 
-#include "eie/compress/golden.hpp"
+#include "eie/hw/golden.hpp"
 #include "eie/hw/model/simulator.hpp"
 #include "model_fixtures.hpp"
 
