@@ -439,41 +439,21 @@ void write_image_dir(const Image& image, const std::string& dir_in, const nlohma
         for (const auto& part : rel) leaves |= part == ".." || part == ".";
         if (leaves) throw ImageError(fmt::format("{}: extra file '{}' must be a relative name inside it", dir, name));
     }
-    remove_stale_temporaries(dir);  // left by killed runs
-    const fs::path tmp(temp_sibling(dir));
-    fs::remove_all(tmp, ec);  // left over by an earlier run with the same pid
-    if (!fs::create_directory(tmp, ec))
-        throw ImageError(fmt::format("{}: cannot write the image directory: cannot create '{}': {}", dir, tmp.string(),
-                                     ec ? ec.message() : "it already exists"));
     try {
-        write_contents(image, tmp, extra_manifest);
-        for (const auto& [name, content] : extra_files) {
-            const fs::path path = tmp / name;
-            if (fs::exists(fs::symlink_status(path, ec)))
-                throw ImageError(fmt::format("{}: extra file '{}' would replace a file of the image", dir, name));
-            if (path.has_parent_path()) fs::create_directories(path.parent_path());
-            write_file(path, content);
-        }
-        if (replace) {
-            const fs::path old(fmt::format("{}.old-{}", dir, ::getpid()));
-            fs::remove_all(old, ec);
-            fs::rename(target, old);
-            try {
-                fs::rename(tmp, target);
-            } catch (...) {
-                std::error_code ec2;
-                fs::rename(old, target, ec2);  // put the previous image back
-                throw;
+        replace_directory_atomic(dir, [&](const std::string& tmp_dir) {
+            const fs::path tmp(tmp_dir);
+            write_contents(image, tmp, extra_manifest);
+            for (const auto& [name, content] : extra_files) {
+                const fs::path path = tmp / name;
+                if (fs::exists(fs::symlink_status(path, ec)))
+                    throw ImageError(fmt::format("{}: extra file '{}' would replace a file of the image", dir, name));
+                if (path.has_parent_path()) fs::create_directories(path.parent_path());
+                write_file(path, content);
             }
-            fs::remove_all(old, ec);
-        } else {
-            fs::rename(tmp, target);
-        }
+        });
     } catch (const ImageError&) {
-        fs::remove_all(tmp, ec);
         throw;
     } catch (const std::exception& e) {
-        fs::remove_all(tmp, ec);
         throw ImageError(fmt::format("{}: cannot write the image directory: {}", dir, e.what()));
     }
 }

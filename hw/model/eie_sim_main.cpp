@@ -67,10 +67,20 @@ uint64_t parse_uint(const std::string& text, const std::string& option) {
     return v;
 }
 
-double parse_probability(const std::string& text, const std::string& option) {
+// A bubble each cycle with probability P stretches every stage by about
+// 1/(1-P): 100x at 0.99, and 0.99999 already turns a 300-cycle image into
+// 30 M cycles. Above this bound a run is no longer a test, only a hang.
+constexpr double kMaxStallProbability = 0.99;
+
+double parse_stall_probability(const std::string& text, const std::string& option) {
     double v = 0;
     if (!parse_whole_number(text, v) || !std::isfinite(v) || v < 0 || v >= 1)
-        throw UsageError(fmt::format("{}: '{}' is not a probability (allowed: 0 <= P < 1)", option, text));
+        throw UsageError(fmt::format("{}: '{}' is not a probability (allowed: 0 <= P <= {})", option, text,
+                                     kMaxStallProbability));
+    if (v > kMaxStallProbability)
+        throw UsageError(fmt::format("{}: {} is above {} (allowed: 0 <= P <= {}; bubbles stretch the run by about "
+                                     "1/(1-P), {:.0f}x here)",
+                                     option, text, kMaxStallProbability, kMaxStallProbability, 1 / (1 - v)));
     return v;
 }
 
@@ -116,14 +126,6 @@ struct Progress {
     }
 };
 
-// Writes a .npy atomically (nothing at `path` unless all of it was written).
-template <class T>
-void write_npy_atomic(const std::string& path, const std::string& descr, const std::vector<uint64_t>& shape,
-                      const std::vector<T>& data) {
-    write_file_atomic(path, npy_bytes(descr, false, shape,
-                                      std::string(reinterpret_cast<const char*>(data.data()), data.size() * sizeof(T))));
-}
-
 // --inputs: the image is loaded once, every input runs over TLM (docs/eie-sim.md).
 int run_batch_mode(const Image& image, SimRunInfo& info, const SimOptions& so, const InputSelection& selection,
                    unsigned jobs, const std::function<std::string(const char*)>& opt, bool quiet) {
@@ -166,26 +168,38 @@ int run_batch_mode(const Image& image, SimRunInfo& info, const SimOptions& so, c
     // Everything is computed before anything is written; each file
     // atomically, and a failure removes the files this run already wrote.
     const std::vector<uint64_t> shape{br.records.size(), br.out_len};
-    std::vector<std::string> written;
-    auto write_or_undo = [&](const char* option, const std::function<void(const std::string&)>& write) {
+    // Every output is written to its temporary first and renamed only when all
+    // of them are complete, so a failure (or a kill before the renames) leaves
+    // every previous output as it was.
+    std::vector<std::unique_ptr<AtomicFileWriter>> staged;
+    std::vector<const char*> staged_option;
+    auto stage = [&](const char* option, const std::function<std::string()>& bytes) {
         const std::string path = opt(option);
         if (path.empty()) return;
         try {
-            write(path);
-            written.push_back(path);
+            staged.push_back(std::make_unique<AtomicFileWriter>(path));
+            staged_option.push_back(option);
+            staged.back()->write(bytes());
         } catch (const std::runtime_error& e) {
-            for (const std::string& w : written) std::remove(w.c_str());
             throw UsageError(fmt::format("--{} {}", option, e.what()));
         }
     };
-    write_or_undo("outputs", [&](const std::string& p) { write_npy_atomic(p, "<f4", shape, dequantised_outputs(br, image)); });
-    write_or_undo("raw-outputs", [&](const std::string& p) { write_npy_atomic(p, "<i4", shape, br.raw_outputs); });
-    write_or_undo("per-input", [&](const std::string& p) { write_file_atomic(p, per_input_csv(br, labels)); });
-    write_or_undo("stats", [&](const std::string& p) {
+    auto raw = [](const auto& v) { return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(v[0])); };
+    stage("outputs", [&] { return npy_bytes("<f4", false, shape, raw(dequantised_outputs(br, image))); });
+    stage("raw-outputs", [&] { return npy_bytes("<i4", false, shape, raw(br.raw_outputs)); });
+    stage("per-input", [&] { return per_input_csv(br, labels); });
+    stage("stats", [&] {
         nlohmann::json j = stats_json(sim, info);
         j["batch"] = batch_json(br, inputs, image, acc, opt("labels"));
-        write_json_atomic(p, j);
+        return json_file_text(j);
     });
+    for (std::size_t i = 0; i < staged.size(); ++i) {
+        try {
+            staged[i]->commit();
+        } catch (const std::runtime_error& e) {
+            throw UsageError(fmt::format("--{} {}", staged_option[i], e.what()));
+        }
+    }
     if (!quiet) {
         std::cout << format_summary(sim, info);
         std::cout.flush();
@@ -249,7 +263,7 @@ void parse_command_line(int argc, char** argv, CommandLine& cl) {
         ("jobs,j", po::value<std::string>()->value_name("J"), "worker processes (default: all cores); results equal --jobs 1");
     po::options_description testo("Testing");
     testo.add_options()
-        ("stall", po::value<std::string>()->value_name("P"), "random bubble probability in every PE front end and the broadcast, 0 <= P < 1")
+        ("stall", po::value<std::string>()->value_name("P"), "random bubble probability in every PE front end and the broadcast, 0 <= P <= 0.99")
         ("stall-seed", po::value<std::string>()->value_name("S"), "seed of the bubbles (default 1)");
     po::options_description paramo("Parameters (no image: for scripts and sweeps)");
     paramo.add_options()
@@ -413,7 +427,7 @@ VcdOptions vcd_window(const CommandLine& cl) {
 
 SimOptions stall_options(const CommandLine& cl) {
     SimOptions so;
-    if (cl.has("stall")) so.stall_probability = parse_probability(cl.opt("stall"), "--stall");
+    if (cl.has("stall")) so.stall_probability = parse_stall_probability(cl.opt("stall"), "--stall");
     if (cl.has("stall-seed")) so.stall_seed = parse_uint(cl.opt("stall-seed"), "--stall-seed");
     return so;
 }

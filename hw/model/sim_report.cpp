@@ -284,26 +284,8 @@ std::string format_summary(const SimResult& r, const SimRunInfo& info) {
     return s;
 }
 
-void write_json_atomic(const std::string& path, const nlohmann::json& j) { write_file_atomic(path, j.dump(1) + "\n"); }
+std::string json_file_text(const nlohmann::json& j) { return j.dump(1) + "\n"; }
 
-void write_file_atomic(const std::string& path, const std::string& text) {
-    const std::string tmp = fmt::format("{}.tmp-{}", path, ::getpid());
-    std::FILE* f = std::fopen(tmp.c_str(), "wb");
-    if (!f) throw std::runtime_error(fmt::format("'{}': cannot create '{}': {}", path, tmp, std::strerror(errno)));
-    bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-    ok = std::fflush(f) == 0 && ok;
-    ok = ::fsync(::fileno(f)) == 0 && ok;
-    const int err = errno;
-    ok = std::fclose(f) == 0 && ok;
-    if (!ok) {
-        std::remove(tmp.c_str());
-        throw std::runtime_error(fmt::format("'{}': cannot write '{}': {}", path, tmp, std::strerror(err)));
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        const int e2 = errno;
-        std::remove(tmp.c_str());
-        throw std::runtime_error(fmt::format("'{}': cannot rename '{}' into place: {}", path, tmp, std::strerror(e2)));
-    }
-}
+void write_json_atomic(const std::string& path, const nlohmann::json& j) { write_file_atomic(path, json_file_text(j)); }
 
 }  // namespace eie
