@@ -150,22 +150,14 @@ BatchResult run_range(const Image& image, const InputSet& in, uint64_t begin, ui
                 t = Clock::now();
                 const auto golden = golden_run(image, x);
                 const auto& model = eie.layer_outputs();
-                std::optional<Mismatch> mm;
-                for (uint32_t k = 0; k < L && !mm; ++k) {
-                    const auto& got = k + 1 == L ? out : (k < model.size() ? model[k] : std::vector<int32_t>{});
-                    for (std::size_t row = 0; row < golden[k].size() && !mm; ++row) {
-                        const int32_t g = row < got.size() ? got[row] : 0;
-                        if (row >= got.size() || g != golden[k][row])
-                            mm = Mismatch{k, image.layers[k].name, uint32_t(row), golden[k][row], g};
-                    }
-                }
+                std::vector<std::vector<int32_t>> got(model.begin(), model.begin() + std::min<std::size_t>(model.size(), L));
+                got.resize(L);
+                got[L - 1] = out;  // the last layer as the host read it back
+                std::optional<Mismatch> mm = first_mismatch(image, golden, got);
                 // The debug tap must agree with what the host read back.
-                if (!mm && (model.size() != L || model.back() != out)) {
-                    const auto& tap = model.size() == L ? model.back() : std::vector<int32_t>{};
-                    for (std::size_t row = 0; row < out.size() && !mm; ++row)
-                        if (row >= tap.size() || tap[row] != out[row])
-                            mm = Mismatch{L - 1, image.layers.back().name, uint32_t(row), out[row],
-                                          row < tap.size() ? tap[row] : 0};
+                if (!mm) {
+                    static const std::vector<int32_t> none;
+                    mm = first_mismatch(image, L - 1, out, model.size() == L ? model.back() : none);
                 }
                 if (mm) {
                     r.bit_exact = false;

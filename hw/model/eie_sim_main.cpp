@@ -519,19 +519,13 @@ void check_expected_outputs(SimResult& result, const Image& image, SimRunInfo& i
     info.image_expected_layers = image.expected.size();
     if (!result.bit_exact) return;
     for (std::size_t k = 0; k < image.expected.size() && k < result.outputs.size() && !result.first_mismatch; ++k) {
-        const auto& want = image.expected[k];
-        const auto& got = result.outputs[k];
-        for (std::size_t i = 0; i < want.size() && i < got.size(); ++i)
-            if (want[i] != got[i]) {
-                result.first_mismatch = Mismatch{uint32_t(k), image.layers[k].name, uint32_t(i), want[i], got[i]};
-                info.mismatch_reference = fmt::format("the image's expected_L{}.npy", k);
-                break;
-            }
-        if (!result.first_mismatch && want.size() != got.size()) {
-            result.first_mismatch = Mismatch{uint32_t(k), image.layers[k].name, uint32_t(std::min(want.size(), got.size())), 0, 0};
-            info.mismatch_reference = fmt::format("the image's expected_L{}.npy ({} values, the layer has {})", k,
-                                                  want.size(), got.size());
-        }
+        result.first_mismatch = first_mismatch(image, uint32_t(k), image.expected[k], result.outputs[k]);
+        if (!result.first_mismatch) continue;
+        info.mismatch_reference =
+            image.expected[k].size() == result.outputs[k].size()
+                ? fmt::format("the image's expected_L{}.npy", k)
+                : fmt::format("the image's expected_L{}.npy ({} values, the layer has {})", k, image.expected[k].size(),
+                              result.outputs[k].size());
     }
     result.bit_exact = !result.first_mismatch;
 }
