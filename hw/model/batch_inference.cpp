@@ -175,8 +175,8 @@ BatchResult run_range(const Image& image, const InputSet& in, uint64_t begin, ui
                 rec.index = in.index[i];
                 const RunTotals tot = run_totals(st, N, clock_mhz);
                 rec.cycles = tot.cycles;
-                rec.time_us = tot.time_us;
-                rec.load_balance_efficiency = tot.load_balance_efficiency;
+                rec.time_us = tot.derived.time_us;
+                rec.load_balance_efficiency = tot.derived.load_balance_efficiency;
                 rec.energy_pj = estimate_energy(st.layers, image.arch, opt.energy_table).total_pj;
                 rec.input_density.push_back(nonzero_share(x.data(), x.size()));
                 for (uint32_t k = 0; k + 1 < L; ++k)

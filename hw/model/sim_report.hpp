@@ -65,8 +65,7 @@ std::string output_head_text(const std::vector<int32_t>& out, int out_frac);
 // one (docs/statistics.md, "totals").
 struct RunTotals {
     uint64_t cycles = 0, writeback_cycles = 0, closed_form_cycles = 0, useful_macs = 0;
-    double time_us = 0, gops = 0;
-    double load_balance_efficiency = 0, useful_work = 0, real_work_ratio = 0, padding_share = 0;
+    DerivedFigures derived;  // time, GOP/s, efficiencies of the run as one span
     PeStats pe;   // summed over PEs and layers (queue_max_occupancy: the maximum)
     CcuStats ccu;
 };
