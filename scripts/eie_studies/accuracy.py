@@ -53,11 +53,11 @@ class Size:
             return {"densities": [0.3, 0.1] if tiny else [0.5, 0.2, 0.05] if quick else [0.5, 0.3, 0.2, 0.1, 0.05, 0.03],
                     "q_bits": [4] if tiny else [8, 4, 2, 1] if quick else [8, 6, 5, 4, 3, 2, 1], "both_bits": 4}
         if study == "bits":
-            return {"bits": [1, 4] if tiny else list(range(1, 9))}
+            return {"bits": [1, 4] if tiny else [1, 2, 3, 4, 8] if quick else list(range(1, 9))}
         if study == "init":
             return {"bits": [4] if tiny else [2, 3, 4, 6] if quick else list(range(2, 9))}
         if study == "precision":
-            return {"widths": [8, 32] if tiny else [8, 12, 16, 32]}
+            return {"widths": [8, 32] if tiny else [8, 16, 32] if quick else [8, 12, 16, 32]}
         return {"pes": [4, 16] if tiny else [4, 16, 64, 256] if quick else [4, 8, 16, 32, 64, 128, 256]}
 
 
