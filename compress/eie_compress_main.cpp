@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -153,39 +154,21 @@ void write_outputs(const Image& image, const std::string& out_dir, const nlohman
         write_image_dir(image, out_dir, report, {{inside, text}});
         return;
     }
-    std::string json_tmp;
-    if (!json_path.empty()) {
-        remove_stale_temporaries(json_path);
-        json_tmp = temp_sibling(json_path);
-        std::ofstream out(json_tmp);
-        out << text;
-        out.close();
-        if (!out) {
-            const int err = errno;
-            std::error_code ec;
-            fs::remove(json_tmp, ec);
-            throw UsageError(fmt::format("--json '{}': cannot write '{}': {}", json_path, json_tmp,
-                                         err ? std::strerror(err) : "write failed"));
-        }
-    }
+    std::optional<AtomicFileWriter> json_out;
     try {
-        write_image_dir(image, out_dir, report);
-    } catch (...) {
-        std::error_code ec;
-        if (!json_tmp.empty()) fs::remove(json_tmp, ec);
-        throw;
-    }
-    if (!json_tmp.empty()) {
-        std::error_code ec;
-        fs::rename(json_tmp, json_path, ec);
-        if (ec) {
-            const std::string why = ec.message();  // before a later call can overwrite ec
-            std::error_code ignored;
-            fs::remove(json_tmp, ignored);
-            throw UsageError(fmt::format("--json '{}': cannot rename '{}' into place: {} (the image at '{}' was "
-                                         "written)",
-                                         json_path, json_tmp, why, out_dir));
+        if (!json_path.empty()) {
+            json_out.emplace(json_path);
+            json_out->write(text);
         }
+    } catch (const FileError& e) {
+        throw UsageError(fmt::format("--json {}", e.what()));
+    }
+    write_image_dir(image, out_dir, report);  // a throw here discards the report's temporary
+    if (!json_out) return;
+    try {
+        json_out->commit();
+    } catch (const FileError& e) {
+        throw UsageError(fmt::format("--json {} (the image at '{}' was written)", e.what(), out_dir));
     }
 }
 
@@ -305,6 +288,7 @@ int run(int argc, char** argv) {
     std::vector<double> input;
     bool have_input = false;
     std::string source;
+    std::vector<std::string> preset_arch;  // what the preset needs of the architecture
     if (has("preset") || has("synthetic")) {
         SyntheticSpec spec;
         if (has("preset")) {
@@ -314,6 +298,7 @@ int run(int argc, char** argv) {
                 throw UsageError(fmt::format("--preset: {}", e.what()));
             }
             source = "preset " + opt("preset");
+            preset_arch = spec.arch_overrides;
             if (has("weight-density")) throw UsageError("--weight-density goes with --synthetic (a preset fixes it)");
             if (has("act-density")) spec.act_density = act_density;
         } else {
@@ -389,13 +374,16 @@ int run(int argc, char** argv) {
     // --- options
     CompressOptions co;
     try {
-        if (has("config")) co.arch = arch_from_json_file(opt("config"));
+        // The preset's own needs first, so the user's settings override them.
+        for (const std::string& a : preset_arch) apply_override(co.arch, a, source);
+        if (has("config")) co.arch = arch_from_json_file(opt("config"), co.arch);
         if (has("pes")) apply_override(co.arch, "num_pes=" + opt("pes"), "--pes");
         if (has("weight-bits")) apply_override(co.arch, "weight_bits=" + opt("weight-bits"), "--weight-bits");
         if (has("index-bits")) apply_override(co.arch, "index_bits=" + opt("index-bits"), "--index-bits");
         if (vm.count("set"))
             for (const auto& s : vm["set"].as<std::vector<std::string>>()) apply_override(co.arch, s, "--set " + s);
-        co.arch.validate("architecture (--config, --set and shortcuts)");
+        co.arch.validate(preset_arch.empty() ? "architecture (--config, --set and shortcuts)"
+                                             : "architecture (the preset's, --config, --set and shortcuts)");
     } catch (const ConfigError& e) {
         throw UsageError(e.what());
     }

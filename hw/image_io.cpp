@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "eie/hw/geometry.hpp"
+#include "eie/hw/spmat_line.hpp"
 #include "eie/hw/file_io.hpp"
 #include "eie/hw/fixed_point.hpp"
 #include "eie/hw/npy.hpp"
@@ -52,28 +53,21 @@ void append_hex(std::string& s, uint64_t v, uint32_t digits) {
     s += '\n';
 }
 
-// One SRAM line per text line: entry in slot k at bits [k*eb, (k+1)*eb),
-// printed MSB first.
+// One SRAM line per text line, printed MSB first: the line's bytes in
+// reverse order, two hex digits each (spmat_line_bits is a multiple of 8).
 std::string spmat_hex(const std::vector<uint16_t>& entries, const ArchConfig& a) {
-    const uint32_t epl = a.entries_per_line(), eb = a.entry_bits(), digits = a.spmat_line_bits / 4;
-    const uint64_t lines = (entries.size() + epl - 1) / epl;
+    const SpmatLineLayout layout(a);
+    const std::vector<uint8_t> bytes = layout.pack(entries);
+    const uint64_t lines = layout.lines_for(entries.size());
     std::string s;
-    s.reserve(lines * (digits + 1));
-    std::vector<uint8_t> nib(digits);
+    s.reserve(lines * (2 * layout.line_bytes + 1));
     static const char* hx = "0123456789abcdef";
     for (uint64_t line = 0; line < lines; ++line) {
-        std::fill(nib.begin(), nib.end(), 0);
-        for (uint32_t k = 0; k < epl; ++k) {
-            uint64_t addr = line * epl + k;
-            if (addr >= entries.size()) break;
-            uint32_t e = entries[addr];
-            for (uint32_t b = 0; b < eb; ++b) {
-                if (!((e >> b) & 1u)) continue;
-                uint32_t pos = k * eb + b;
-                nib[digits - 1 - pos / 4] |= uint8_t(1u << (pos % 4));
-            }
+        const uint8_t* p = bytes.data() + line * layout.line_bytes;
+        for (uint32_t k = layout.line_bytes; k-- > 0;) {
+            s += hx[p[k] >> 4];
+            s += hx[p[k] & 0xf];
         }
-        for (uint8_t v : nib) s += hx[v];
         s += '\n';
     }
     return s;
@@ -445,41 +439,21 @@ void write_image_dir(const Image& image, const std::string& dir_in, const nlohma
         for (const auto& part : rel) leaves |= part == ".." || part == ".";
         if (leaves) throw ImageError(fmt::format("{}: extra file '{}' must be a relative name inside it", dir, name));
     }
-    remove_stale_temporaries(dir);  // left by killed runs
-    const fs::path tmp(temp_sibling(dir));
-    fs::remove_all(tmp, ec);  // left over by an earlier run with the same pid
-    if (!fs::create_directory(tmp, ec))
-        throw ImageError(fmt::format("{}: cannot write the image directory: cannot create '{}': {}", dir, tmp.string(),
-                                     ec ? ec.message() : "it already exists"));
     try {
-        write_contents(image, tmp, extra_manifest);
-        for (const auto& [name, content] : extra_files) {
-            const fs::path path = tmp / name;
-            if (fs::exists(fs::symlink_status(path, ec)))
-                throw ImageError(fmt::format("{}: extra file '{}' would replace a file of the image", dir, name));
-            if (path.has_parent_path()) fs::create_directories(path.parent_path());
-            write_file(path, content);
-        }
-        if (replace) {
-            const fs::path old(fmt::format("{}.old-{}", dir, ::getpid()));
-            fs::remove_all(old, ec);
-            fs::rename(target, old);
-            try {
-                fs::rename(tmp, target);
-            } catch (...) {
-                std::error_code ec2;
-                fs::rename(old, target, ec2);  // put the previous image back
-                throw;
+        replace_directory_atomic(dir, [&](const std::string& tmp_dir) {
+            const fs::path tmp(tmp_dir);
+            write_contents(image, tmp, extra_manifest);
+            for (const auto& [name, content] : extra_files) {
+                const fs::path path = tmp / name;
+                if (fs::exists(fs::symlink_status(path, ec)))
+                    throw ImageError(fmt::format("{}: extra file '{}' would replace a file of the image", dir, name));
+                if (path.has_parent_path()) fs::create_directories(path.parent_path());
+                write_file(path, content);
             }
-            fs::remove_all(old, ec);
-        } else {
-            fs::rename(tmp, target);
-        }
+        });
     } catch (const ImageError&) {
-        fs::remove_all(tmp, ec);
         throw;
     } catch (const std::exception& e) {
-        fs::remove_all(tmp, ec);
         throw ImageError(fmt::format("{}: cannot write the image directory: {}", dir, e.what()));
     }
 }
@@ -602,7 +576,7 @@ Image read_image_dir(const std::string& dir_in) {
     const json& jp = c.array(m, "", "pes");
     if (jp.size() != a.num_pes)
         c.fail("pes", fmt::format("has {} entries, expected arch.num_pes = {}", jp.size(), a.num_pes));
-    const uint32_t epl = a.entries_per_line(), eb = a.entry_bits();
+    const uint32_t epl = a.entries_per_line();
     for (std::size_t pi = 0; pi < jp.size(); ++pi) {
         const std::string p = fmt::format("pes[{}]", pi);
         const json& j = jp[pi];
@@ -634,25 +608,19 @@ Image read_image_dir(const std::string& dir_in) {
             const auto& lines = hex.lines;
             pe.entries.resize(n_entries);  // bounded: the file holds this many entries
             // A line as little-endian bytes (byte k = bits 8k .. 8k+7, the last two digits first).
-            const uint32_t line_bytes = a.spmat_line_bits / 8;
-            std::vector<uint8_t> bytes(line_bytes + 2, 0);
-            auto bit = [&](uint32_t pos) { return (bytes[pos >> 3] >> (pos & 7)) & 1u; };
+            const SpmatLineLayout layout(a);
+            std::vector<uint8_t> bytes(layout.line_bytes, 0);
             for (std::size_t li = 0; li < lines.size(); ++li) {
                 const std::string_view s = lines[li];
-                for (uint32_t k = 0; k < line_bytes; ++k)
+                for (uint32_t k = 0; k < layout.line_bytes; ++k)
                     bytes[k] = static_cast<uint8_t>(nibble(s[digits - 1 - 2 * k]) | (nibble(s[digits - 2 - 2 * k]) << 4));
-                for (uint32_t pos = epl * eb; pos < a.spmat_line_bits; ++pos)
-                    if (bit(pos))
-                        throw ImageError(fmt::format("{} line {}: bit {} is set but lies beyond the {} entries of a line",
-                                                     path.string(), li + 1, pos, epl));
+                if (const uint32_t pos = layout.first_spare_bit_set(bytes.data()); pos < layout.line_bits())
+                    throw ImageError(fmt::format("{} line {}: bit {} is set but lies beyond the {} entries of a line",
+                                                 path.string(), li + 1, pos, epl));
                 for (uint32_t k = 0; k < epl; ++k) {
-                    // an entry of <= 16 bits spans at most 3 bytes
-                    const uint32_t at = k * eb;
-                    const uint32_t window = uint32_t(bytes[at >> 3]) | (uint32_t(bytes[(at >> 3) + 1]) << 8) |
-                                            (uint32_t(bytes[(at >> 3) + 2]) << 16);
-                    const uint32_t e = (window >> (at & 7)) & ((1u << eb) - 1);
+                    const uint16_t e = layout.entry(bytes.data(), k);
                     const uint64_t addr = uint64_t(li) * epl + k;
-                    if (addr < n_entries) pe.entries[addr] = static_cast<uint16_t>(e);
+                    if (addr < n_entries) pe.entries[addr] = e;
                     else if (e != 0)
                         throw ImageError(fmt::format("{} line {}: slot {} = {:#x} lies beyond the {} entries given in "
                                                      "manifest.json (must be 0)",

@@ -19,6 +19,7 @@
 
 #include "eie/hw/model/quiet_systemc.hpp"
 #include "eie/hw/version.hpp"
+#include "eie/hw/file_io.hpp"
 #include "eie/compress/idx.hpp"
 #include "eie/hw/image_io.hpp"
 #include "eie/hw/npy.hpp"
@@ -77,19 +78,10 @@ void check_image_target(const std::string& dir, const char* what) {
 }
 
 void write_json_atomically(const std::string& path, const nlohmann::json& j) {
-    const std::string tmp = fmt::format("{}.tmp-{}", path, ::getpid());
-    std::ofstream out(tmp);
-    out << j.dump(2) << "\n";
-    out.close();
-    std::error_code ec;
-    if (!out) {
-        fs::remove(tmp, ec);
-        throw UsageError(fmt::format("--json '{}': cannot write '{}': {}", path, tmp, std::strerror(errno)));
-    }
-    fs::rename(tmp, path, ec);
-    if (ec) {
-        fs::remove(tmp, ec);
-        throw UsageError(fmt::format("--json '{}': cannot write: {}", path, ec.message()));
+    try {
+        write_file_atomic(path, j.dump(2) + "\n");
+    } catch (const FileError& e) {
+        throw UsageError(fmt::format("--json {}", e.what()));
     }
 }
 

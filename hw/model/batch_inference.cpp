@@ -26,6 +26,7 @@
 #include "eie/hw/npy.hpp"
 #include "eie/hw/model/eie.hpp"
 #include "eie/hw/model/host_driver.hpp"
+#include "eie/hw/model/systemc_run.hpp"
 #include "eie/hw/model/sim_report.hpp"
 
 namespace eie {
@@ -174,8 +175,8 @@ BatchResult run_range(const Image& image, const InputSet& in, uint64_t begin, ui
                 rec.index = in.index[i];
                 const RunTotals tot = run_totals(st, N, clock_mhz);
                 rec.cycles = tot.cycles;
-                rec.time_us = tot.time_us;
-                rec.load_balance_efficiency = tot.load_balance_efficiency;
+                rec.time_us = tot.derived.time_us;
+                rec.load_balance_efficiency = tot.derived.load_balance_efficiency;
                 rec.energy_pj = estimate_energy(st.layers, image.arch, opt.energy_table).total_pj;
                 rec.input_density.push_back(nonzero_share(x.data(), x.size()));
                 for (uint32_t k = 0; k + 1 < L; ++k)
@@ -197,7 +198,7 @@ BatchResult run_range(const Image& image, const InputSet& in, uint64_t begin, ui
         }
     });
     host.socket.bind(eie.socket);
-    sc_core::sc_start();
+    run_systemc();  // sc_start(), keeping AddressSanitizer in step with the main stack
     if (!error.empty()) throw std::runtime_error(error);
     r.input_io_cycles = eie.stats().io_cycles - r.image_load_io_cycles;
     r.io_bytes = eie.stats().io_bytes;

@@ -49,7 +49,29 @@ void Eie::on_clock() {
     if (computing_) next_trigger(period_);
 }
 
+void Eie::declare_signals(SignalSink& s) const {
+    s.declare("layer", 32);
+    s.declare("batch", 32);
+    s.declare("phase", 2);
+}
+
+void Eie::sample_signals(SignalSink& s) const {
+    s.value(cycle_layer_);
+    s.value(cycle_batch_);
+    s.value(uint32_t(cycle_phase_));
+}
+
+void Eie::sample_pe_signals(SignalSink& s, uint32_t p) const {
+    const bool clocked = cycle_phase_ == Phase::compute || cycle_phase_ == Phase::drain;
+    pes_[p]->sample_signals(s, clocked, ccu_.done());
+}
+
+void Eie::sample_ccu_signals(SignalSink& s) const { ccu_.sample_signals(s, cycle_phase_ == Phase::compute); }
+
 void Eie::step() {
+    cycle_layer_ = layer_;
+    cycle_batch_ = batch_;
+    cycle_phase_ = phase_;
     LayerStats& ls = stats_.layers.back();
     ++ls.cycles;
     switch (phase_) {

@@ -137,6 +137,10 @@ expect "f11: NUL in a message" 2 "codebook.hex line 1: 'ab\\\\x00cd'" -- "$sim" 
 for v in 0x10 " 4" "4 " 4.0000000000000001 1e1; do
   expect "f11: --set queue_depth='$v'" 2 "queue_depth = '?$v'? is not (a number|an integer)" -- "$sim" good --set "queue_depth=$v"
 done
+# --stall close to 1 would stretch a tiny image into hours (cycles ~ 1/(1-P)): refused, bounded
+expect "f11: --stall 0.99999" 2 "--stall: 0.99999 is above 0.99 \\(allowed: 0 <= P <= 0.99; .*100000x" -- "$sim" good --stall 0.99999 --stats st.json
+[ -e st.json ] && fail "f11: --stall refused but statistics written"
+expect "f11: --stall 0.99 (the bound) runs" 0 "" -- "$sim" good --stall 0.99 --quiet
 mutate good missing 'del m["arch"]["queue_depth"]'
 expect "f11: missing arch key" 2 "manifest.json: arch.queue_depth: is missing" -- "$sim" missing
 mutate good unknown 'm["arch"]["queue_dept"] = 4'
