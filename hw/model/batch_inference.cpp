@@ -195,6 +195,7 @@ BatchResult run_range(const Image& image, const InputSet& in, uint64_t begin, ui
         } catch (const std::exception& e) {
             error = e.what();
         }
+        sc_core::sc_stop();  // the host program is the whole simulation
     });
     host.socket.bind(eie.socket);
     sc_core::sc_start();
