@@ -41,13 +41,12 @@ void Ccu::cycle(std::vector<Pe*>& pes, LayerStats& ls) {
     const uint32_t n = arch_.num_pes;
     auto room = [&] {
         for (Pe* p : pes)
-            if (!p->queue().has_room()) return false;
+            if (!p->has_room()) return false;
         return true;
     };
     auto broadcast = [&](uint32_t index, int32_t value) {
         for (uint32_t p = 0; p < n; ++p) {
-            pes[p]->queue().push(QueueEntry{index, value});
-            ++ls.pe[p].queue_pushes;
+            pes[p]->push(QueueEntry{index, value}, ls.pe[p]);
         }
         ++ls.ccu.broadcasts;
         view_.valid = true;
@@ -59,7 +58,7 @@ void Ccu::cycle(std::vector<Pe*>& pes, LayerStats& ls) {
         ++ls.ccu.backpressure_stalls;
         view_.stall = true;
         for (uint32_t p = n; p-- > 0;)
-            if (!pes[p]->queue().has_room()) {
+            if (!pes[p]->has_room()) {
                 view_.stall_pe = p;
                 ++view_.stall_pes;
             }
@@ -70,7 +69,7 @@ void Ccu::cycle(std::vector<Pe*>& pes, LayerStats& ls) {
         const uint64_t base = uint64_t(next_pack_) * n;
         for (uint32_t p = 0; p < n; ++p) {
             int32_t v = 0;
-            if (base + p < layer_->in_len) v = pes[p]->act().read_source(layer_->input, next_pack_, ls.pe[p]);
+            if (base + p < layer_->in_len) v = pes[p]->read_source(layer_->input, next_pack_, ls.pe[p]);
             values_[p] = v;
             flags_[p] = v != 0;
         }

@@ -15,7 +15,7 @@
 #include <systemc>
 
 #include "eie/ccu/lnzd.hpp"
-#include "eie/compress/image.hpp"
+#include "eie/hw/image.hpp"
 #include "eie/hw/arch_config.hpp"
 #include "eie/hw/stats.hpp"
 #include "eie/pe/stall_injector.hpp"

@@ -1,7 +1,7 @@
 # Install rules (docs/embedding.md): `cmake --install build --prefix P` gives
 #   P/include/eie/{hw,compress,pe,ccu}/...   the headers, included as "eie/hw/..."
-#   P/lib/libeie_{config,compress,model}.{a,so}
-#   P/lib/cmake/eie-model/                   find_package(eie-model): eie::config, eie::compress, eie::model
+#   P/lib/libeie_{base,compress,model,inference}.{a,so}
+#   P/lib/cmake/eie-model/                   find_package(eie-model): eie::base, eie::compress, eie::model, eie::inference
 #   P/lib/pkgconfig/eie-model.pc             pkg-config --cflags --libs eie-model
 #   P/bin/eie-*                              the tools, when built
 include(CMakePackageConfigHelpers)

@@ -17,7 +17,7 @@ if(EIE_WITH_PYTHON)
     message(FATAL_ERROR "EIE_WITH_PYTHON needs EIE_POSITION_INDEPENDENT=ON (or BUILD_SHARED_LIBS=ON): a Python module is a shared object")
   endif()
   pybind11_add_module(eie_model_python MODULE NO_EXTRAS ${CMAKE_CURRENT_SOURCE_DIR}/python/eie_model.cpp)
-  target_link_libraries(eie_model_python PRIVATE eie_model)
+  target_link_libraries(eie_model_python PRIVATE eie_inference eie_compress)
   set_target_properties(eie_model_python PROPERTIES OUTPUT_NAME eie_model
                         LIBRARY_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/python)
   if(EIE_TESTS)

@@ -6,8 +6,8 @@
 
 #include <fmt/format.h>
 
-#include "eie/compress/fixed_point.hpp"
-#include "eie/compress/golden.hpp"
+#include "eie/hw/fixed_point.hpp"
+#include "eie/hw/golden.hpp"
 #include "eie/compress/prune.hpp"
 
 namespace eie {

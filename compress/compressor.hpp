@@ -26,7 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "eie/compress/encode.hpp"
-#include "eie/compress/image.hpp"
+#include "eie/hw/image.hpp"
 #include "eie/compress/kmeans.hpp"
 #include "eie/compress/storage_report.hpp"
 #include "eie/compress/synthetic.hpp"

@@ -18,9 +18,9 @@
 #include <fmt/format.h>
 
 #include "eie/compress/compressor.hpp"
-#include "eie/compress/file_io.hpp"
-#include "eie/compress/image_io.hpp"
-#include "eie/compress/npy.hpp"
+#include "eie/hw/file_io.hpp"
+#include "eie/hw/image_io.hpp"
+#include "eie/hw/npy.hpp"
 #include "eie/compress/safetensors.hpp"
 #include "eie/compress/synthetic.hpp"
 #include "eie/hw/version.hpp"

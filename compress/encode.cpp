@@ -14,7 +14,7 @@
 
 #include <fmt/format.h>
 
-#include "eie/compress/fixed_point.hpp"
+#include "eie/hw/fixed_point.hpp"
 
 namespace eie {
 

@@ -7,7 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "eie/compress/image.hpp"
+#include "eie/hw/geometry.hpp"
+#include "eie/hw/image.hpp"
 
 namespace eie {
 
@@ -28,22 +29,6 @@ struct QuantLayer {
     std::vector<int32_t> codebook;       // 2^weight_bits fixed-point values, [0] = 0
     std::vector<double> codebook_float;  // centroids, [0] = 0
 };
-
-// Geometry shared by the encoder, the golden model and the cycle model.
-// Local length of PE `pe` for a vector of `len` elements interleaved over
-// `num_pes` PEs (element i on PE i mod N).
-inline uint64_t local_length(uint64_t len, uint32_t num_pes, uint32_t pe) {
-    return pe < len ? (len - pe + num_pes - 1) / num_pes : 0;
-}
-// ceil(len / num_pes): the local length of PE 0, the longest.
-inline uint64_t max_local_length(uint64_t len, uint32_t num_pes) { return (len + num_pes - 1) / num_pes; }
-// Output batches of a layer with `out_len` outputs: ceil(max local rows /
-// act_rf_entries), at least 1.
-inline uint32_t layer_batches(uint32_t out_len, const ArchConfig& arch) {
-    uint64_t rows = max_local_length(out_len, arch.num_pes);
-    uint64_t nb = (rows + arch.act_rf_entries - 1) / arch.act_rf_entries;
-    return static_cast<uint32_t>(nb < 1 ? 1 : nb);
-}
 
 // Raised when a layer does not fit; the message names the layer, the PE, the
 // memory, what is needed, what is available and what would make it fit.

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "eie/compress/npy.hpp"
+#include "eie/hw/npy.hpp"
 
 namespace eie {
 

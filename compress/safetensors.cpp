@@ -1,4 +1,5 @@
 #include "eie/compress/safetensors.hpp"
+#include "eie/compress/npz.hpp"
 
 #include <cmath>
 #include <cstring>

@@ -13,7 +13,7 @@
 #include <map>
 #include <string>
 
-#include "eie/compress/npy.hpp"
+#include "eie/hw/npy.hpp"
 
 namespace eie {
 

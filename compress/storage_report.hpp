@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "eie/compress/image.hpp"
+#include "eie/hw/image.hpp"
 
 namespace eie {
 

@@ -43,7 +43,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "eie/compress/rng.hpp"
+#include "eie/hw/rng.hpp"
 
 namespace eie {
 

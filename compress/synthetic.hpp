@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "eie/compress/image.hpp"
+#include "eie/hw/image.hpp"
 
 namespace eie {
 

@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "eie/compress/fixed_point.hpp"
-#include "eie/compress/image.hpp"
+#include "eie/hw/fixed_point.hpp"
+#include "eie/hw/image.hpp"
 #include "eie/hw/stats.hpp"
 
 namespace eie {

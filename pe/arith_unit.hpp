@@ -1,7 +1,7 @@
 // The arithmetic unit of a PE: the paper's four stages with bypassing.
 //   S1  codebook look-up (v -> 16-bit weight) and row-address accumulation
 //   S2  destination read and multiply
-//   S3  shift and add (saturating, compress/fixed_point.hpp)
+//   S3  shift and add (saturating, hw/fixed_point.hpp)
 //   S4  destination write
 // A destination written in S4 during cycle t is visible to reads from t+1 on.
 // Two hazards are forwarded from the S4 register, so one entry per cycle is
@@ -16,7 +16,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "eie/compress/fixed_point.hpp"
+#include "eie/hw/fixed_point.hpp"
 #include "eie/hw/stats.hpp"
 
 namespace eie {

@@ -1,5 +1,7 @@
 #include "eie/pe/pe.hpp"
 
+#include <cstring>
+
 namespace eie {
 
 Pe::Pe(sc_core::sc_module_name name, uint32_t id, const ArchConfig& arch)
@@ -13,7 +15,7 @@ Pe::Pe(sc_core::sc_module_name name, uint32_t id, const ArchConfig& arch)
 
 void Pe::start_batch(const PeBatchContext& ctx) {
     ctx_ = ctx;
-    arith_.configure(ctx.codebook, ctx.shift, ctx.act_bits);
+    arith_.configure(codebooks_[ctx.codebook_slot].data(), ctx.shift, arch_.act_bits);
     arith_.set_row_base(ctx.row_base);
     arith_.clear();
     addr_ = end_ = 0;
@@ -21,6 +23,71 @@ void Pe::start_batch(const PeBatchContext& ctx) {
     issue_ = ArithInput{};
     buffered_line_ = -1;  // a new batch starts with an empty line buffer
     act_.clear_dst();
+}
+
+uint64_t Pe::column_cost(uint64_t /*entry_base*/, uint64_t ptr_addr) const {
+    const uint64_t n = ptr_.word(ptr_addr + 1) - ptr_.word(ptr_addr);
+    return n ? n : 1;  // an empty column still takes its slot
+}
+
+namespace {
+
+// Copies between a 32-bit-word memory and the payload.
+template <class Get, class Set>
+bool word_access(bool write, uint64_t off, uint8_t* data, uint32_t len, uint64_t words, Get get, Set set) {
+    if ((off & 3) || (len & 3)) return false;
+    if (off / 4 + len / 4 > words) return false;
+    for (uint32_t k = 0; k < len / 4; ++k) {
+        uint32_t v;
+        if (write) {
+            std::memcpy(&v, data + 4 * k, 4);
+            set(off / 4 + k, v);
+        } else {
+            v = get(off / 4 + k);
+            std::memcpy(data + 4 * k, &v, 4);
+        }
+    }
+    return true;
+}
+
+}  // namespace
+
+bool Pe::window_access(PeMemory m, bool write, uint64_t off, uint8_t* data, uint32_t len) {
+    switch (m) {
+        case PeMemory::spmat: {
+            auto& bytes = spmat_.bytes();
+            if (off + len > bytes.size()) return false;
+            if (write) std::memcpy(bytes.data() + off, data, len);
+            else std::memcpy(data, bytes.data() + off, len);
+            return true;
+        }
+        case PeMemory::ptr_even:
+        case PeMemory::ptr_odd: {
+            const uint64_t bank = m == PeMemory::ptr_odd ? 1 : 0;
+            const uint64_t words = (ptr_.words() + 1 - bank) / 2;
+            return word_access(
+                write, off, data, len, words, [&](uint64_t i) { return ptr_.word(2 * i + bank); },
+                [&](uint64_t i, uint32_t v) { ptr_.set_word(2 * i + bank, v); });
+        }
+        case PeMemory::codebook: {
+            const uint64_t per = arch_.codebook_entries();
+            return word_access(
+                write, off, data, len, per * codebooks_.size(),
+                [&](uint64_t i) { return static_cast<uint32_t>(codebooks_[i / per][i % per]); },
+                [&](uint64_t i, uint32_t v) { codebooks_[i / per][i % per] = int32_t(v); });
+        }
+        case PeMemory::src_rf:
+        case PeMemory::dst_rf:
+        case PeMemory::act_sram: {
+            std::vector<int32_t>& mem = m == PeMemory::src_rf   ? act_.src_rf()
+                                        : m == PeMemory::dst_rf ? act_.dst_rf()
+                                                                : act_.sram();
+            return word_access(
+                write, off, data, len, mem.size(), [&](uint64_t i) { return static_cast<uint32_t>(mem[i]); },
+                [&](uint64_t i, uint32_t v) { mem[i] = int32_t(v); });
+        }
+    }
+    return false;
 }
 
 void Pe::set_stall(double probability, uint64_t seed) { stall_.configure(probability, seed, 1 + id_); }

@@ -14,7 +14,7 @@
 
 #include <systemc>
 
-#include "eie/compress/image.hpp"
+#include "eie/hw/image.hpp"
 #include "eie/hw/arch_config.hpp"
 #include "eie/hw/stats.hpp"
 #include "eie/pe/act_rw.hpp"
@@ -34,31 +34,62 @@ struct PeBatchContext {
     uint64_t entry_base = 0;     // entry address of the layer's first entry
     uint64_t ptr_base = 0;       // pointer address of this batch's column 0
     uint32_t row_base = 0;       // first local row of the batch
-    const int32_t* codebook = nullptr;
+    uint32_t codebook_slot = 0;  // the layer's codebook
     int shift = 0;
-    uint32_t act_bits = 16;
 };
+
+// The memories of a PE's host window, in the order of the memory map's
+// regions (hw/model/memory_map.hpp).
+enum class PeMemory : uint32_t { spmat, ptr_even, ptr_odd, codebook, src_rf, dst_rf, act_sram };
+constexpr uint32_t kPeMemories = 7;
 
 class Pe : public sc_core::sc_module {
 public:
     Pe(sc_core::sc_module_name name, uint32_t id, const ArchConfig& arch);
 
+    // Arithmetic pipeline stages after the sparse-matrix read (S1..S4).
+    static constexpr uint32_t kArithStages = 4;
+
     uint32_t id() const { return id_; }
 
-    // Memories (the host interface reads and writes them in I/O mode).
-    SpmatSram& spmat() { return spmat_; }
-    PointerSram& pointers() { return ptr_; }
-    std::vector<std::vector<int32_t>>& codebooks() { return codebooks_; }
-    ActRW& act() { return act_; }
-    // Reads without counting an access (verification, closed form, waveforms).
-    int32_t act_view_src(uint64_t local) const { return act_.src_rf()[local]; }
-    int32_t act_view_sram(uint64_t addr) const { return act_.sram()[addr]; }
-    ActivationQueue& queue() { return queue_; }
-    const ActivationQueue& queue() const { return queue_; }
+    // ---- broadcast input (the CCU): two-phase, see ActivationQueue
+    bool has_room() const { return queue_.has_room(); }
+    void push(const QueueEntry& e, PeStats& st) {
+        queue_.push(e);
+        ++st.queue_pushes;
+    }
+    // ---- the LNZD leaf: source activation `local` of the layer (counted)
+    int32_t read_source(const ActPlacement& in, uint64_t local, PeStats& st) const {
+        return act_.read_source(in, local, st);
+    }
+    // Activation `local` of a placement, without counting an access (closed
+    // form, output tap, verification).
+    int32_t peek(const ActPlacement& where, uint64_t local) const {
+        return where.in_sram ? act_.sram()[where.sram_base + local] : act_.src_rf()[local];
+    }
+    // ---- the host window (I/O mode): `len` bytes at byte offset `off` of
+    // memory `m`; false when the access falls outside it or is misaligned.
+    bool window_access(PeMemory m, bool write, uint64_t off, uint8_t* data, uint32_t len);
+    // ---- closed form: cycles the sparse-matrix read spends on the column
+    // whose pointer pair starts at pointer address `ptr_addr`.
+    uint64_t column_cost(uint64_t entry_base, uint64_t ptr_addr) const;
 
+    // ---- control (the top level)
     void start_batch(const PeBatchContext& ctx);
     // One clock of the whole pipeline. Returns the sparse-matrix stage's slot.
     PeSlot cycle(PeStats& st);
+    // End of a computing cycle: the queue's pushes and pops take effect.
+    void commit(PeStats& st) {
+        queue_.commit();
+        if (queue_.occupancy() > st.queue_max_occupancy) st.queue_max_occupancy = queue_.occupancy();
+    }
+    // End of a batch whose output goes to the activation SRAM.
+    void write_back(const ActPlacement& out, uint64_t first_local, uint32_t rows, Activation f, PeStats& st) {
+        act_.write_back(out, first_local, rows, f, st);
+    }
+    // End of a layer whose output stays in the register files.
+    void end_layer(Activation f) { act_.swap(f); }
+    const ActivationQueue& queue() const { return queue_; }
     // No column in flight in the front end and nothing queued.
     bool front_idle() const { return !pending_empty_ && addr_ >= end_ && queue_.empty(); }
     bool arith_empty() const { return arith_.empty(); }

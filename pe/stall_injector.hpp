@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "eie/compress/rng.hpp"
+#include "eie/hw/rng.hpp"
 
 namespace eie {
 

@@ -10,7 +10,7 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
-#include "eie/compress/rng.hpp"
+#include "eie/hw/rng.hpp"
 
 namespace eie {
 

@@ -13,13 +13,13 @@
 
 #include <fmt/format.h>
 
-#include "eie/compress/fixed_point.hpp"
-#include "eie/compress/golden.hpp"
+#include "eie/hw/fixed_point.hpp"
+#include "eie/hw/golden.hpp"
 #include "eie/compress/idx.hpp"
 #include "eie/compress/kmeans.hpp"
-#include "eie/compress/npy.hpp"
+#include "eie/hw/npy.hpp"
 #include "eie/compress/prune.hpp"
-#include "eie/compress/rng.hpp"
+#include "eie/hw/rng.hpp"
 
 namespace fs = std::filesystem;
 

@@ -20,10 +20,10 @@
 #include <fmt/format.h>
 #include <systemc>
 
-#include "eie/compress/fixed_point.hpp"
-#include "eie/compress/golden.hpp"
+#include "eie/hw/fixed_point.hpp"
+#include "eie/hw/golden.hpp"
 #include "eie/compress/idx.hpp"
-#include "eie/compress/npy.hpp"
+#include "eie/hw/npy.hpp"
 #include "eie/hw/model/eie.hpp"
 #include "eie/hw/model/host_driver.hpp"
 #include "eie/hw/model/sim_report.hpp"

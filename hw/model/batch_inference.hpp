@@ -19,8 +19,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "eie/compress/image.hpp"
-#include "eie/compress/npy.hpp"
+#include "eie/hw/image.hpp"
+#include "eie/hw/npy.hpp"
 #include "eie/hw/model/energy_model.hpp"
 #include "eie/hw/model/simulator.hpp"
 #include "eie/hw/stats.hpp"

@@ -22,15 +22,15 @@
 #include <fmt/format.h>
 
 #include "eie/compress/encode.hpp"
-#include "eie/compress/npy.hpp"
-#include "eie/compress/image_io.hpp"
+#include "eie/hw/npy.hpp"
+#include "eie/hw/image_io.hpp"
 #include "eie/hw/arch_config.hpp"
 #include "eie/hw/version.hpp"
 #include "eie/hw/model/batch_inference.hpp"
 #include "eie/hw/model/eie.hpp"
 #include "eie/hw/model/quiet_systemc.hpp"
 #include "eie/hw/model/energy_model.hpp"
-#include "eie/hw/model/image_arch.hpp"
+#include "eie/compress/image_arch.hpp"
 #include "eie/hw/model/sim_report.hpp"
 #include "eie/hw/model/simulator.hpp"
 #include "eie/hw/model/vcd_writer.hpp"

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "eie/compress/image.hpp"
+#include "eie/hw/image.hpp"
 
 namespace eie {
 

@@ -19,7 +19,7 @@
 
 #include <cstdint>
 
-#include "eie/compress/image.hpp"
+#include "eie/hw/image.hpp"
 
 namespace eie::mmap {
 

@@ -5,7 +5,7 @@
 
 #include <systemc>
 
-#include "eie/compress/golden.hpp"
+#include "eie/hw/golden.hpp"
 #include "eie/hw/model/eie.hpp"
 #include "eie/hw/model/host_driver.hpp"
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "eie/compress/image.hpp"
+#include "eie/hw/image.hpp"
 #include "eie/hw/model/tracer.hpp"
 #include "eie/hw/stats.hpp"
 

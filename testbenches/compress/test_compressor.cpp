@@ -7,8 +7,8 @@
 
 #include "eie/compress/compressor.hpp"
 #include "eie/compress/encode.hpp"
-#include "eie/compress/fixed_point.hpp"
-#include "eie/compress/golden.hpp"
+#include "eie/hw/fixed_point.hpp"
+#include "eie/hw/golden.hpp"
 #include "eie/compress/storage_report.hpp"
 
 using namespace eie;

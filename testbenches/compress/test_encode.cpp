@@ -1,6 +1,6 @@
 // Tests of the interleaved-CSC encoder / decoder: the worked examples of the
 // docs/reference.md (storage), random round trips checked against an independent
-// reading of the layout contract (compress/image.hpp), capacity errors and
+// reading of the layout contract (hw/image.hpp), capacity errors and
 // re-encoding.
 #include <catch2/catch.hpp>
 
@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "eie/compress/encode.hpp"
-#include "eie/compress/golden.hpp"
+#include "eie/hw/golden.hpp"
 
 using namespace eie;
 

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "eie/compress/encode.hpp"
-#include "eie/compress/fixed_point.hpp"
-#include "eie/compress/golden.hpp"
+#include "eie/hw/fixed_point.hpp"
+#include "eie/hw/golden.hpp"
 
 using namespace eie;
 

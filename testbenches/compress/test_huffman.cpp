@@ -7,7 +7,7 @@
 #include <set>
 
 #include "eie/compress/huffman.hpp"
-#include "eie/compress/rng.hpp"
+#include "eie/hw/rng.hpp"
 
 using eie::HuffmanCode;
 

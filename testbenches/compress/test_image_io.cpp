@@ -12,10 +12,10 @@
 #include <fmt/format.h>
 
 #include "eie/compress/encode.hpp"
-#include "eie/compress/fixed_point.hpp"
-#include "eie/compress/golden.hpp"
-#include "eie/compress/image_io.hpp"
-#include "eie/compress/npy.hpp"
+#include "eie/hw/fixed_point.hpp"
+#include "eie/hw/golden.hpp"
+#include "eie/hw/image_io.hpp"
+#include "eie/hw/npy.hpp"
 
 using namespace eie;
 namespace fs = std::filesystem;

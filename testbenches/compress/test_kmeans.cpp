@@ -9,7 +9,7 @@
 #include <set>
 
 #include "eie/compress/kmeans.hpp"
-#include "eie/compress/rng.hpp"
+#include "eie/hw/rng.hpp"
 
 using eie::Codebook;
 using eie::KmeansInit;

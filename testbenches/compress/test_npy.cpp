@@ -12,7 +12,7 @@
 #include <limits>
 #include <sstream>
 
-#include "eie/compress/npy.hpp"
+#include "eie/compress/npz.hpp"
 
 namespace fs = std::filesystem;
 using eie::NpyArray;

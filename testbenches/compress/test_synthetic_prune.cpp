@@ -10,7 +10,7 @@
 #include <numeric>
 
 #include "eie/compress/prune.hpp"
-#include "eie/compress/rng.hpp"
+#include "eie/hw/rng.hpp"
 #include "eie/compress/synthetic.hpp"
 
 using eie::FloatLayer;

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "eie/compress/image_io.hpp"
+#include "eie/hw/image_io.hpp"
 #include "testbenches/fuzz/fuzz_support.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -2,7 +2,7 @@
 // since read_npz takes a path. Accepts success or NpyError only.
 #include <cstdint>
 
-#include "eie/compress/npy.hpp"
+#include "eie/compress/npz.hpp"
 #include "testbenches/fuzz/fuzz_support.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "eie/compress/encode.hpp"
-#include "eie/compress/golden.hpp"
-#include "eie/compress/image.hpp"
+#include "eie/hw/golden.hpp"
+#include "eie/hw/image.hpp"
 
 namespace eie::test {
 

@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "eie/compress/npy.hpp"
+#include "eie/hw/npy.hpp"
 #include "eie/hw/model/batch_inference.hpp"
 #include "eie/hw/model/energy_model.hpp"
 #include "eie/hw/model/simulator.hpp"

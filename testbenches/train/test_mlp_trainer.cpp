@@ -8,7 +8,7 @@
 
 #include <cmath>
 
-#include "eie/compress/rng.hpp"
+#include "eie/hw/rng.hpp"
 #include "eie/compress/train/mlp_trainer.hpp"
 
 using namespace eie;

@@ -1,4 +1,4 @@
-#include "eie/compress/file_io.hpp"
+#include "eie/hw/file_io.hpp"
 
 #include <fcntl.h>
 #include <signal.h>

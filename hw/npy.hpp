@@ -1,4 +1,4 @@
-// NumPy .npy / .npz reading and .npy writing.
+// NumPy .npy reading and writing (.npz archives: compress/npz.hpp).
 //
 // Reading accepts float16/32/64 (and, for activations, integer types) in C or
 // Fortran order, little- or big-endian; the data are returned as doubles in C
@@ -7,7 +7,7 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -33,8 +33,12 @@ struct NpyArray {
 NpyArray read_npy(const std::string& path);
 // Parses an in-memory .npy; `source` names it in errors (e.g. "net.npz:fc6.npy").
 NpyArray parse_npy(const std::string& bytes, const std::string& source);
-// All arrays of an .npz (stored or deflated members), keyed by name without ".npy".
-std::map<std::string, NpyArray> read_npz(const std::string& path);
+// For a reader that receives a .npy of `total` bytes piecewise (a deflated
+// .npz member): nothing while `prefix` does not yet hold the whole header;
+// then the bytes the header says the file needs (header and data), raising
+// NpyError when `total` does not match them; `total` itself when the header
+// cannot be parsed (parse_npy reports that on the whole file).
+std::optional<uint64_t> npy_needed_bytes(const std::string& prefix, uint64_t total, const std::string& source);
 
 // Writers (C order, little-endian). dtype of the file follows the element type.
 void write_npy(const std::string& path, const std::vector<uint64_t>& shape, const std::vector<float>& data);

@@ -1,4 +1,4 @@
-#include "eie/hw/model/image_arch.hpp"
+#include "eie/compress/image_arch.hpp"
 
 #include <stdexcept>
 

@@ -1,4 +1,4 @@
-#include "eie/compress/image_io.hpp"
+#include "eie/hw/image_io.hpp"
 
 #include <unistd.h>
 
@@ -13,10 +13,10 @@
 
 #include <fmt/format.h>
 
-#include "eie/compress/encode.hpp"
-#include "eie/compress/file_io.hpp"
-#include "eie/compress/fixed_point.hpp"
-#include "eie/compress/npy.hpp"
+#include "eie/hw/geometry.hpp"
+#include "eie/hw/file_io.hpp"
+#include "eie/hw/fixed_point.hpp"
+#include "eie/hw/npy.hpp"
 
 namespace eie {
 

@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "eie/compress/image.hpp"
+#include "eie/hw/image.hpp"
 
 namespace eie {
 

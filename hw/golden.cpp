@@ -7,7 +7,7 @@
 // the columns and the storage order of the entries. So walking PE by PE
 // (PE, batch, broadcast column, entry) gives the same saturating sums as the
 // hardware's (batch, broadcast column, PE, entry), and is cache friendly.
-#include "eie/compress/golden.hpp"
+#include "eie/hw/golden.hpp"
 
 #include <cmath>
 #include <stdexcept>
@@ -15,8 +15,8 @@
 
 #include <fmt/format.h>
 
-#include "eie/compress/encode.hpp"
-#include "eie/compress/fixed_point.hpp"
+#include "eie/hw/geometry.hpp"
+#include "eie/hw/fixed_point.hpp"
 
 namespace eie {
 

@@ -1,0 +1,44 @@
+// The closed form of a batch's cycle count (docs/modelling.md, "Closed
+// form"), computed before the batch runs from the layer's input (read from
+// the PEs without counting an access) and each PE's column cost, never from
+// PE state during the run:
+//
+//   batch cycles = max over PEs p of  sum over broadcast columns j of cost_p(j)
+//                  + fixed overhead (LNZD fill + queue hand-over + pointer
+//                    read + the arithmetic pipeline)
+//                  + write-back (rows of the batch, when the output goes to
+//                    the activation SRAM)
+//
+// cost_p(j) is the PE's own figure (Pe::column_cost), so a PE variant that
+// changes how long a column takes changes the closed form with it. Exact
+// when no PE starves mid-batch and no broadcast waits for a full queue.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "eie/hw/image.hpp"
+#include "eie/hw/arch_config.hpp"
+
+namespace eie {
+
+class Pe;
+
+// Fixed pipeline latency of a batch beyond the PE work.
+uint64_t batch_overhead_cycles(const ArchConfig& arch);
+
+// Local output rows PE `pe` holds in batch `batch` of `l`.
+uint32_t rows_in_batch(const ArchConfig& arch, uint32_t pe, const LayerDesc& l, uint32_t batch);
+
+// The columns every batch of `l` broadcasts, in broadcast order: the
+// non-zero inputs in ascending order, then the bias column (in_len).
+std::vector<uint32_t> broadcast_columns(const LayerDesc& l, const std::vector<Pe*>& pes);
+
+// The closed form of batch `batch` of `l`, for broadcast columns `cols`.
+uint64_t closed_form_batch(const ArchConfig& arch, const LayerDesc& l, uint32_t batch,
+                           const std::vector<uint32_t>& cols, const std::vector<Pe*>& pes);
+
+// The sum over every batch of `l`.
+uint64_t closed_form_layer(const ArchConfig& arch, const LayerDesc& l, const std::vector<Pe*>& pes);
+
+}  // namespace eie
