@@ -34,8 +34,9 @@ namespace py = pybind11;
 using namespace eie;
 
 // libsystemc refers to sc_main (its main() calls it); a Python process never
-// runs that main, but the symbol must resolve when the module is loaded.
-int sc_main(int, char**) { return 1; }
+// runs that main, but the symbol must resolve when the module is loaded
+// (Python loads extensions with RTLD_NOW), hence exported from here.
+extern "C" __attribute__((visibility("default"))) int sc_main(int, char**) { return 1; }
 
 namespace {
 
