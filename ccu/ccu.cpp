@@ -1,5 +1,7 @@
 #include "eie/ccu/ccu.hpp"
 
+#include <algorithm>
+
 #include "eie/pe/pe.hpp"
 
 namespace eie {
@@ -8,6 +10,34 @@ Ccu::Ccu(sc_core::sc_module_name name, const ArchConfig& arch)
     : sc_core::sc_module(name), arch_(arch), tree_(arch.num_pes, arch.lnzd_fanout) {
     flags_.assign(arch.num_pes, 0);
     values_.assign(arch.num_pes, 0);
+}
+
+void Ccu::declare_signals(SignalSink& s) const {
+    const uint32_t n = arch_.num_pes;
+    s.declare("pack", 32);
+    s.declare("pack_mask", std::min<uint32_t>(n, 64));
+    s.declare("bcast_valid", 1);
+    s.declare("bcast_index", 32);
+    s.declare("bcast_value", arch_.act_bits);
+    s.declare("backpressure_stall", 1);
+    s.declare("stall_pe", std::max<uint32_t>(1, signal_bits(n - 1)));
+    s.declare("stall_pes", signal_bits(n));
+    s.declare("lnzd_filling", 1);
+}
+
+void Ccu::sample_signals(SignalSink& s, bool clocked) const {
+    const View v = view();
+    s.value(v.pack);
+    s.value(v.pack_mask);
+    const bool bv = clocked && v.valid;
+    s.value(bv);
+    s.value(v.index, bv);
+    s.value_signed(v.value, bv);
+    const bool stall = clocked && v.stall;
+    s.value(stall);
+    s.value(v.stall_pe, stall);
+    s.value(stall ? v.stall_pes : 0u);
+    s.value(clocked && v.filling);
 }
 
 void Ccu::set_stall(double probability, uint64_t seed) { stall_.configure(probability, seed, 0); }

@@ -18,6 +18,7 @@
 #include "eie/hw/image.hpp"
 #include "eie/hw/arch_config.hpp"
 #include "eie/hw/stats.hpp"
+#include "eie/pe/signal_sink.hpp"
 #include "eie/pe/stall_injector.hpp"
 
 namespace eie {
@@ -56,6 +57,10 @@ public:
         return v;
     }
     const LnzdTree& tree() const { return tree_; }
+
+    // Waveform signals of the last cycle; `clocked`: the CCU ran in it.
+    void declare_signals(SignalSink& s) const;
+    void sample_signals(SignalSink& s, bool clocked) const;
 
 private:
 

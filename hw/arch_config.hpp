@@ -62,6 +62,9 @@ struct ArchConfig {
     uint32_t dma_bits = 64;
     // --- capacity policy: grow memories to fit instead of failing (scaling studies)
     bool grow_memories = false;
+    // --- PE microarchitecture variants (docs/modelling.md, "PE variants")
+    bool skip_empty_columns = false;       // pointer read skips columns with no entries in the PE
+    uint32_t spmat_entries_per_cycle = 1;  // entries the sparse-matrix read issues per cycle (arithmetic lanes)
 
     // Derived quantities (never stored, so they cannot disagree with the above).
     uint32_t entry_bits() const { return weight_bits + index_bits; }
@@ -103,6 +106,8 @@ void for_each_param(Config& c, F&& f) {
     f(ParamSpec{"codebook_slots", "codebooks", "codebooks held per PE (one per resident layer)", 1, 4096, PC::layout}, c.codebook_slots);
     f(ParamSpec{"dma_bits", "bits/cycle", "host DMA width in I/O mode", 8, 65536, PC::timing}, c.dma_bits);
     f(ParamSpec{"grow_memories", "", "grow memories to fit instead of failing (scaling studies)", 0, 1, PC::layout}, c.grow_memories);
+    f(ParamSpec{"skip_empty_columns", "", "PE variant: a column with no entries in a PE costs it no cycle", 0, 1, PC::timing}, c.skip_empty_columns);
+    f(ParamSpec{"spmat_entries_per_cycle", "entries/cycle", "PE variant: sparse-matrix entries issued per cycle (arithmetic lanes)", 1, 2, PC::timing}, c.spmat_entries_per_cycle);
 }
 
 std::vector<ParamSpec> param_specs();

@@ -1,12 +1,19 @@
-// A processing element: a SystemC module built from its stages,
-//   activation queue -> pointer read -> sparse-matrix read -> arithmetic unit
-//   (4 stages, bypassed) -> activation read/write.
+// A processing element: a SystemC module built from its stage units,
+//   activation queue (activation_queue.hpp) -> pointer read (pointer_read.hpp)
+//   -> sparse-matrix read (spmat_read.hpp) -> arithmetic unit (arith_unit.hpp,
+//   4 stages, bypassed) -> activation read/write (act_rw.hpp).
+//
+// The class is the PE's interface: the rest of the model (CCU, top level,
+// host interface, closed form, waveforms) uses nothing else. Each stage owns
+// its state, its counters (its fields of PeStats) and its waveform signals.
 //
 // The PE has no SystemC process of its own: the top level's single clocked
-// method calls cycle() on every PE, then commits the queues. Keeping the
-// per-cycle state in plain members with a two-phase update is what makes the
-// model fast (docs/modelling.md gives the measured cost of the alternatives);
-// the module gives each PE its place and name in the hierarchy.
+// method calls cycle() on every PE, then commit(). Keeping the per-cycle
+// state in plain members with a two-phase update is what makes the model
+// fast (docs/modelling.md gives the measured cost of the alternatives); the
+// module gives each PE its place and name in the hierarchy. The variant
+// parameters (skip_empty_columns, spmat_entries_per_cycle) select a
+// specialisation of the cycle once per call, outside the stages' loops.
 #pragma once
 
 #include <cstdint>
@@ -20,14 +27,12 @@
 #include "eie/pe/act_rw.hpp"
 #include "eie/pe/activation_queue.hpp"
 #include "eie/pe/arith_unit.hpp"
-#include "eie/pe/pointer_sram.hpp"
-#include "eie/pe/spmat_sram.hpp"
+#include "eie/pe/pointer_read.hpp"
+#include "eie/pe/signal_sink.hpp"
+#include "eie/pe/spmat_read.hpp"
 #include "eie/pe/stall_injector.hpp"
 
 namespace eie {
-
-// What the sparse-matrix read stage did in a cycle (the cycle's class in the statistics).
-enum class PeSlot : uint8_t { starved, busy, padding, empty_column, stalled };
 
 // The part of the layer descriptor a PE needs for one batch.
 struct PeBatchContext {
@@ -54,7 +59,8 @@ public:
 
     // ---- broadcast input (the CCU): two-phase, see ActivationQueue
     bool has_room() const { return queue_.has_room(); }
-    void push(const QueueEntry& e, PeStats& st) {
+    void push(QueueEntry e, PeStats& st) {
+        if (skip_empty_) e.nonempty = ptr_read_.nonempty(e.index);
         queue_.push(e);
         ++st.queue_pushes;
     }
@@ -71,74 +77,109 @@ public:
     // memory `m`; false when the access falls outside it or is misaligned.
     bool window_access(PeMemory m, bool write, uint64_t off, uint8_t* data, uint32_t len);
     // ---- closed form: cycles the sparse-matrix read spends on the column
-    // whose pointer pair starts at pointer address `ptr_addr`.
+    // whose pointer pair starts at pointer address `ptr_addr` (entries from
+    // `entry_base`), as the stages define them.
     uint64_t column_cost(uint64_t entry_base, uint64_t ptr_addr) const;
 
     // ---- control (the top level)
     void start_batch(const PeBatchContext& ctx);
     // One clock of the whole pipeline. Returns the sparse-matrix stage's slot.
-    PeSlot cycle(PeStats& st);
+    PeSlot cycle(PeStats& st) {
+        switch (variant_) {
+            case 0: return step<1, false>(st);
+            case 1: return step<1, true>(st);
+            case 2: return step<2, false>(st);
+            default: return step<2, true>(st);
+        }
+    }
     // End of a computing cycle: the queue's pushes and pops take effect.
     void commit(PeStats& st) {
         queue_.commit();
         if (queue_.occupancy() > st.queue_max_occupancy) st.queue_max_occupancy = queue_.occupancy();
     }
+    // No column in flight in the front end and nothing queued.
+    bool front_idle() const { return ptr_read_.idle() && queue_.empty(); }
+    bool arith_empty() const { return arith_.empty(); }
     // End of a batch whose output goes to the activation SRAM.
     void write_back(const ActPlacement& out, uint64_t first_local, uint32_t rows, Activation f, PeStats& st) {
         act_.write_back(out, first_local, rows, f, st);
     }
     // End of a layer whose output stays in the register files.
     void end_layer(Activation f) { act_.swap(f); }
-    const ActivationQueue& queue() const { return queue_; }
-    // No column in flight in the front end and nothing queued.
-    bool front_idle() const { return !pending_empty_ && addr_ >= end_ && queue_.empty(); }
-    bool arith_empty() const { return arith_.empty(); }
 
     // Random bubbles in the front end (stall injection); probability in [0,1).
     void set_stall(double probability, uint64_t seed);
 
-    // Waveform views.
-    struct View {
-        uint64_t addr, end;
-        bool pending_empty;
-        const ArithInput& issue;
-        const ArithUnit& arith;
-        PeSlot slot;
-        bool popped;
-        uint32_t pop_index;
-        uint32_t ptr_start, ptr_end;
-    };
-    View view() const {
-        return View{addr_, end_, pending_empty_, issue_, arith_, last_slot_, popped_, pop_index_, ptr_start_, ptr_end_};
-    }
+    // ---- waveforms: every stage's signals, in declaration order. `clocked`:
+    // the PE ran this cycle; `inputs_done`: the CCU has nothing more to send.
+    void declare_signals(SignalSink& s) const;
+    void sample_signals(SignalSink& s, bool clocked, bool inputs_done) const;
+    // The class of the last cycle (tests).
+    PeSlot last_slot() const { return last_slot_; }
 
 private:
+    template <uint32_t Lanes, bool SkipEmpty>
+    PeSlot step(PeStats& st);
 
     uint32_t id_;
     ArchConfig arch_;
+    uint32_t variant_ = 0;  // (lanes - 1) * 2 + skip_empty_columns
+    bool skip_empty_ = false;
     ActivationQueue queue_;
-    PointerSram ptr_;
-    SpmatSram spmat_;
+    PointerRead ptr_read_;
+    SpmatRead spmat_read_;
     std::vector<std::vector<int32_t>> codebooks_;
-    ActRW act_;
     ArithUnit arith_;
-    PeBatchContext ctx_;
-
-    // front end: the column being issued, absolute entry addresses [addr_, end_)
-    uint64_t addr_ = 0, end_ = 0;
-    bool pending_empty_ = false;  // a popped column with no entries owes its one cycle
-    bool first_ = false;          // next issued entry is its column's first
-    int32_t col_act_ = 0;
-    // sparse-matrix line buffer
-    int64_t buffered_line_ = -1;
-    std::vector<uint16_t> line_buf_;
+    ActRW act_;
     // output register of the sparse-matrix read stage (S1's input)
-    ArithInput issue_;
+    ArithIssue issue_;
     StallInjector stall_;
-    // last cycle, for waveforms
     PeSlot last_slot_ = PeSlot::starved;
-    bool popped_ = false;
-    uint32_t pop_index_ = 0, ptr_start_ = 0, ptr_end_ = 0;
 };
+
+template <uint32_t Lanes, bool SkipEmpty>
+PeSlot Pe::step(PeStats& st) {
+    // A PE with nothing anywhere only starves: skip the stages (the common
+    // case in sparse layers and during drains, so worth the test).
+    if (!issue_.valid() && ptr_read_.idle() && queue_.empty() && !stall_.enabled() && arith_.empty()) {
+        ++st.starved_cycles;
+        last_slot_ = PeSlot::starved;
+        ptr_read_.clear_events();
+        arith_.clear_events();
+        return PeSlot::starved;
+    }
+    // Arithmetic unit: S1..S4 consume the entries issued last cycle.
+    arith_.cycle<Lanes>(issue_, act_.dst(), st);
+
+    // Sparse-matrix read stage: one slot per cycle.
+    ArithIssue out;
+    PeSlot slot;
+    const bool stall = stall_.hold();
+    ColumnCursor& col = ptr_read_.column();
+    if (stall) {
+        slot = PeSlot::stalled;
+    } else if (ptr_read_.owes_empty_slot()) {
+        ptr_read_.take_empty_slot();
+        slot = PeSlot::empty_column;
+    } else if (col.has_entries()) {
+        slot = spmat_read_.issue<Lanes>(col, out, st);
+    } else {
+        slot = PeSlot::starved;
+    }
+    // Pointer read stage: the next column, read in the cycle the current one
+    // leaves the sparse-matrix read.
+    ptr_read_.cycle<SkipEmpty>(queue_, stall, st);
+    issue_ = out;
+
+    switch (slot) {
+        case PeSlot::busy: ++st.busy_cycles; break;
+        case PeSlot::padding: ++st.padding_cycles; break;
+        case PeSlot::empty_column: ++st.empty_col_cycles; break;
+        case PeSlot::starved: ++st.starved_cycles; break;
+        case PeSlot::stalled: ++st.stall_cycles; break;
+    }
+    last_slot_ = slot;
+    return slot;
+}
 
 }  // namespace eie

@@ -49,7 +49,29 @@ void Eie::on_clock() {
     if (computing_) next_trigger(period_);
 }
 
+void Eie::declare_signals(SignalSink& s) const {
+    s.declare("layer", 32);
+    s.declare("batch", 32);
+    s.declare("phase", 2);
+}
+
+void Eie::sample_signals(SignalSink& s) const {
+    s.value(cycle_layer_);
+    s.value(cycle_batch_);
+    s.value(uint32_t(cycle_phase_));
+}
+
+void Eie::sample_pe_signals(SignalSink& s, uint32_t p) const {
+    const bool clocked = cycle_phase_ == Phase::compute || cycle_phase_ == Phase::drain;
+    pes_[p]->sample_signals(s, clocked, ccu_.done());
+}
+
+void Eie::sample_ccu_signals(SignalSink& s) const { ccu_.sample_signals(s, cycle_phase_ == Phase::compute); }
+
 void Eie::step() {
+    cycle_layer_ = layer_;
+    cycle_batch_ = batch_;
+    cycle_phase_ = phase_;
     LayerStats& ls = stats_.layers.back();
     ++ls.cycles;
     switch (phase_) {
@@ -164,7 +186,7 @@ void Eie::start_batch() {
 void Eie::finish_batch() {
     const LayerDesc& l = run_layers_[layer_];
     LayerStats& ls = stats_.layers.back();
-    for (auto& p : pes_) assert(p->arith_empty());
+    for ([[maybe_unused]] auto& p : pes_) assert(p->arith_empty());  // p unused under NDEBUG
     if (l.output.in_sram) {
         uint64_t wb = 0;
         for (uint32_t p = 0; p < arch_.num_pes; ++p) {
@@ -192,7 +214,7 @@ void Eie::next_batch_or_layer() {
         for (auto& p : pes_) p->end_layer(l.act);
     outputs_.push_back(tap_layer_output(l, pe_ptrs_));
     LayerStats& ls = stats_.layers.back();
-    ls.useful_macs = ls.pe_total().busy_cycles;
+    ls.useful_macs = ls.pe_total().acc_writes;  // real entries (busy cycles with one lane)
     if (++layer_ < run_layers_.size()) {
         start_layer();
         return;

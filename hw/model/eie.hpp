@@ -71,6 +71,14 @@ public:
     uint32_t current_layer() const { return layer_; }
     uint32_t current_batch() const { return batch_; }
 
+    // ---- waveforms (a Tracer's view of the last cycle)
+    // The top level's signals (layer, batch, phase during the cycle).
+    void declare_signals(SignalSink& s) const;
+    void sample_signals(SignalSink& s) const;
+    // PE `p`'s and the CCU's signals, with whether they ran in the cycle.
+    void sample_pe_signals(SignalSink& s, uint32_t p) const;
+    void sample_ccu_signals(SignalSink& s) const;
+
 private:
     // HostControlled
     void start(uint32_t first_layer, uint32_t num_layers, const std::vector<uint32_t>& desc_words) override;
@@ -103,6 +111,9 @@ private:
     uint32_t drain_left_ = 0;
     uint64_t wb_left_ = 0;
     uint64_t cycle_ = 0;
+    // where the last cycle ran (its state at the start: the end of it may be the next batch)
+    uint32_t cycle_layer_ = 0, cycle_batch_ = 0;
+    Phase cycle_phase_ = Phase::idle;
 
     RunStats stats_;
     std::vector<std::vector<int32_t>> outputs_;

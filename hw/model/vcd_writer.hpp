@@ -2,6 +2,11 @@
 // that the top level calls once per computing cycle. docs/waveforms.md lists
 // every signal and how to open the file in GTKWave.
 //
+// The writer owns the file format and the selection; the signals are the
+// units' own (each stage declares and samples them through SignalSink): it
+// opens a scope per traced unit, lets the unit declare its signals, and
+// every dumped cycle lets it give their values in the same order.
+//
 // Selection keeps files small (128 changing signals cost ~4 KB a cycle):
 // only the selected PEs' signals are declared, and only cycles inside the
 // window [from, to] are dumped. Cycles are counted from the first computing
@@ -15,18 +20,23 @@
 // valid bit is low are dumped as x.
 //
 // The file is written to a temporary sibling and renamed into place by
-// close(), so a crashed or failed run never leaves a truncated VCD at `path`.
+// close() (AtomicFileWriter), so a crashed or failed run never leaves a
+// truncated VCD at `path`, and a killed run's temporary is removed by the next.
 #pragma once
 
 #include <cstdint>
 #include <cstdio>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "eie/hw/model/tracer.hpp"
+#include "eie/pe/signal_sink.hpp"
 
 namespace eie {
+
+class AtomicFileWriter;
 
 class Eie;
 
@@ -38,7 +48,7 @@ struct VcdOptions {
     std::string comment;                                    // written as a $comment (e.g. the image path)
 };
 
-class VcdWriter : public Tracer {
+class VcdWriter : public Tracer, private SignalSink {
 public:
     // Declares the signals of `eie` and writes the header. Throws
     // std::runtime_error naming the file when it cannot be created, and
@@ -72,32 +82,23 @@ private:
         uint64_t value;
         bool known;
     };
-    // Where cycle c sits in the run: the top level's state at the end of the
-    // previous cycle (the state at the end of c may already be the next batch).
-    struct Where {
-        uint32_t layer = 0, batch = 0;
-        uint8_t phase = 1;  // Eie::Phase::compute
-    };
-    // What a PE's previous cycle left, for the events that are only visible
-    // as a difference (bypass counters) or one cycle later (the S4 write).
-    struct PePrev {
-        uint32_t layer = 0;
-        uint64_t bypass_s3 = 0, bypass_s2 = 0;
-        bool s4_valid = false, s4_we = false;
-        uint32_t s4_row = 0;
-        int32_t s4_sum = 0;
-    };
+
+    // SignalSink: the units' signals, in declaration order.
+    void declare(const char* name, uint32_t width) override { add(name, width); }
+    void value(uint64_t v, bool known) override { set(cursor_++, v, known); }
+    // After a unit's sample: it gave exactly the values it declared.
+    void check_unit(uint32_t end, const char* unit);
 
     uint32_t add(const std::string& name, uint32_t width);
     void scope(const std::string& name);
     void upscope();
     void set(uint32_t sig, uint64_t value, bool known = true);
     void set_signed(uint32_t sig, int64_t value, bool known = true) { set(sig, uint64_t(value), known); }
-    void track(const Eie& eie, const Where& w, bool dump);
+    void track(const Eie& eie);
     void flush_buffer();
 
-    std::string path_, tmp_path_;
-    std::FILE* file_ = nullptr;
+    std::string path_;
+    std::unique_ptr<AtomicFileWriter> out_;  // the temporary, renamed over path_ by close()
     std::string buf_;
     std::string header_;
     bool closed_ = false;
@@ -109,15 +110,14 @@ private:
     uint32_t num_pes_ = 0;
 
     std::vector<Sig> sigs_;
-    uint32_t top_base_ = 0, ccu_base_ = 0;
+    uint32_t top_base_ = 0, ccu_base_ = 0, ccu_end_ = 0, pe_sigs_ = 0;
     std::vector<uint32_t> pe_base_;
-    std::vector<PePrev> prev_;
+    uint32_t cursor_ = 0;  // the next signal a unit's value() sets
 
     uint64_t n_ = 0;        // computing cycles seen
     uint64_t dumped_ = 0;   // cycles inside the window
     bool dumpvars_done_ = false;
     bool first_change_ = false;  // writing $dumpvars: every value goes out
-    Where where_;
 };
 
 // Parses a PE selection such as "0,3,5-7" (or "all") for an array of

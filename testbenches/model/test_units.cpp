@@ -94,7 +94,11 @@ struct ArithDriver {
     ArithUnit au;
     PeStats st;
     ArithDriver() { au.configure(codebook.data(), 8, 16); }
-    void feed(const ArithInput& in) { au.cycle(in, dst.data(), st); }
+    void feed(const ArithInput& in) {
+        ArithIssue issue;
+        issue.lane[0] = in;
+        au.cycle<1>(issue, dst.data(), st);
+    }
     void drain() {
         for (int i = 0; i < 5; ++i) feed(ArithInput{});
     }
@@ -203,7 +207,7 @@ struct SlotRecorder : Tracer {
     std::vector<Eie::Phase> phase;
     void sample(uint64_t, const Eie& e) override {
         std::vector<PeSlot> row;
-        for (uint32_t p = 0; p < e.num_pes(); ++p) row.push_back(e.pe(p).view().slot);
+        for (uint32_t p = 0; p < e.num_pes(); ++p) row.push_back(e.pe(p).last_slot());
         slots.push_back(row);
         phase.push_back(e.phase());
     }
