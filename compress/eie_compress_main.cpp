@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,7 @@
 #include "eie/hw/file_io.hpp"
 #include "eie/hw/image_io.hpp"
 #include "eie/hw/npy.hpp"
-#include "eie/compress/safetensors.hpp"
+#include "eie/compress/import/model_file.hpp"
 #include "eie/compress/synthetic.hpp"
 #include "eie/hw/version.hpp"
 
@@ -66,53 +67,9 @@ std::vector<std::string> per_layer(const std::string& text, std::size_t layers, 
     return items;
 }
 
-bool is_float_dtype(const std::string& d) { return d.size() >= 2 && d[1] == 'f'; }
-
 std::string shape_text(const std::vector<uint64_t>& s) {
     if (s.size() == 1) return fmt::format("({},)", s[0]);
     return fmt::format("({})", fmt::join(s, ", "));
-}
-
-// A 2-D float array (out x in) from a file, as a FloatLayer.
-FloatLayer layer_from_array(const NpyArray& w, const std::string& where, const std::string& name) {
-    if (!is_float_dtype(w.dtype))
-        throw UsageError(fmt::format("{}: dtype '{}' is not allowed for weights (allowed: float16, float32, float64)",
-                                     where, w.dtype));
-    if (w.shape.size() != 2)
-        throw UsageError(fmt::format("{}: shape {} must be 2-D (out_len, in_len) for a weight matrix", where,
-                                     shape_text(w.shape)));
-    if (w.shape[0] == 0 || w.shape[1] == 0 || w.shape[0] > 0xffffffffull || w.shape[1] > 0xfffffffeull)
-        throw UsageError(fmt::format("{}: shape {} is not a usable weight matrix (each side 1 .. 2^32-2)", where,
-                                     shape_text(w.shape)));
-    FloatLayer L;
-    L.name = name;
-    L.out_len = static_cast<uint32_t>(w.shape[0]);
-    L.in_len = static_cast<uint32_t>(w.shape[1]);
-    L.weights.resize(w.data.size());
-    for (std::size_t k = 0; k < w.data.size(); ++k) {
-        double v = w.data[k];
-        if (std::isfinite(v) && std::fabs(v) > double(std::numeric_limits<float>::max()))
-            throw UsageError(fmt::format("{}: weight at row {}, col {} = {:g} does not fit float32", where,
-                                         k / L.in_len, k % L.in_len, v));
-        L.weights[k] = static_cast<float>(v);  // NaN / Inf kept: the compressor names them
-    }
-    return L;
-}
-
-void add_bias(FloatLayer& L, const NpyArray& b, const std::string& where) {
-    if (!is_float_dtype(b.dtype))
-        throw UsageError(fmt::format("{}: dtype '{}' is not allowed for a bias (allowed: float16, float32, float64)",
-                                     where, b.dtype));
-    if (b.shape.size() != 1 || b.shape[0] != L.out_len)
-        throw UsageError(fmt::format("{}: bias shape {} does not match layer '{}' (expected ({},), the out_len of its "
-                                     "{} x {} weights)",
-                                     where, shape_text(b.shape), L.name, L.out_len, L.out_len, L.in_len));
-    L.bias.resize(b.data.size());
-    for (std::size_t k = 0; k < b.data.size(); ++k) {
-        if (std::isfinite(b.data[k]) && std::fabs(b.data[k]) > double(std::numeric_limits<float>::max()))
-            throw UsageError(fmt::format("{}: bias[{}] = {:g} does not fit float32", where, k, b.data[k]));
-        L.bias[k] = static_cast<float>(b.data[k]);
-    }
 }
 
 // Vectors of length `len` from a .npy: one 1-D vector or the rows of a 2-D array.
@@ -197,39 +154,21 @@ void write_outputs(const Image& image, const std::string& out_dir, const nlohman
         write_image_dir(image, out_dir, report, {{inside, text}});
         return;
     }
-    std::string json_tmp;
-    if (!json_path.empty()) {
-        remove_stale_temporaries(json_path);
-        json_tmp = temp_sibling(json_path);
-        std::ofstream out(json_tmp);
-        out << text;
-        out.close();
-        if (!out) {
-            const int err = errno;
-            std::error_code ec;
-            fs::remove(json_tmp, ec);
-            throw UsageError(fmt::format("--json '{}': cannot write '{}': {}", json_path, json_tmp,
-                                         err ? std::strerror(err) : "write failed"));
-        }
-    }
+    std::optional<AtomicFileWriter> json_out;
     try {
-        write_image_dir(image, out_dir, report);
-    } catch (...) {
-        std::error_code ec;
-        if (!json_tmp.empty()) fs::remove(json_tmp, ec);
-        throw;
-    }
-    if (!json_tmp.empty()) {
-        std::error_code ec;
-        fs::rename(json_tmp, json_path, ec);
-        if (ec) {
-            const std::string why = ec.message();  // before a later call can overwrite ec
-            std::error_code ignored;
-            fs::remove(json_tmp, ignored);
-            throw UsageError(fmt::format("--json '{}': cannot rename '{}' into place: {} (the image at '{}' was "
-                                         "written)",
-                                         json_path, json_tmp, why, out_dir));
+        if (!json_path.empty()) {
+            json_out.emplace(json_path);
+            json_out->write(text);
         }
+    } catch (const FileError& e) {
+        throw UsageError(fmt::format("--json {}", e.what()));
+    }
+    write_image_dir(image, out_dir, report);  // a throw here discards the report's temporary
+    if (!json_out) return;
+    try {
+        json_out->commit();
+    } catch (const FileError& e) {
+        throw UsageError(fmt::format("--json {} (the image at '{}' was written)", e.what(), out_dir));
     }
 }
 
@@ -252,10 +191,10 @@ int run(int argc, char** argv) {
         ("preset", po::value<std::string>(), "synthetic benchmark layer: alex6 alex7 alex8 vgg6 vgg7 vgg8 ntwe ntwd ntlstm")
         ("synthetic", po::value<std::string>(), "synthetic layer IN,OUT (input length, output length)")
         ("weights", po::value<std::string>(), "one layer from W.npy, shape (out_len, in_len)")
-        ("npz", po::value<std::string>(), "several layers from NET.npz or NET.safetensors (with --layers)");
+        ("npz", po::value<std::string>(), "several layers from NET.npz or NET.safetensors (with --layers), or a TorchScript NET.pt or ONNX NET.onnx model");
     po::options_description srcopt("Source options");
     srcopt.add_options()
-        ("layers", po::value<std::string>(), "with --npz: w6[:b6],w7[:b7],... array names in order (bias optional)")
+        ("layers", po::value<std::string>(), "with --npz NET.npz / .safetensors: w6[:b6],w7[:b7],... array names in order (bias optional)")
         ("bias", po::value<std::string>(), "with --weights: bias vector B.npy, shape (out_len,); alone (no file): give "
                                            "the synthetic layer a bias")
         ("placement", po::value<std::string>(), "synthetic non-zero placement: uniform | skewed")
@@ -349,9 +288,8 @@ int run(int argc, char** argv) {
     std::vector<double> input;
     bool have_input = false;
     std::string source;
-    bool synthetic = false;
+    std::vector<std::string> preset_arch;  // what the preset needs of the architecture
     if (has("preset") || has("synthetic")) {
-        synthetic = true;
         SyntheticSpec spec;
         if (has("preset")) {
             try {
@@ -360,6 +298,7 @@ int run(int argc, char** argv) {
                 throw UsageError(fmt::format("--preset: {}", e.what()));
             }
             source = "preset " + opt("preset");
+            preset_arch = spec.arch_overrides;
             if (has("weight-density")) throw UsageError("--weight-density goes with --synthetic (a preset fixes it)");
             if (has("act-density")) spec.act_density = act_density;
         } else {
@@ -396,39 +335,13 @@ int run(int argc, char** argv) {
         const std::string wpath = opt("weights");
         FloatLayer L = layer_from_array(read_npy(wpath), wpath, fs::path(wpath).stem().string());
         if (has("bias")) add_bias(L, read_npy(opt("bias")), opt("bias"));
+        L.act = Activation::identity;
         layers.push_back(std::move(L));
         source = wpath;
     } else {
-        const std::string path = opt("npz");
-        if (!has("layers"))
-            throw UsageError(fmt::format("--npz {}: --layers w1[:b1],w2[:b2],... is required (the array names in order)", path));
-        auto arrays = read_tensor_archive(path);  // .npz, or .safetensors by name
-        std::string names;
-        for (const auto& kv : arrays) names += (names.empty() ? "" : ", ") + kv.first;
-        auto get = [&](const std::string& name) -> const NpyArray& {
-            auto it = arrays.find(name);
-            if (it == arrays.end())
-                throw UsageError(fmt::format("--layers: array '{}' is not in {} (it holds: {})", name, path, names));
-            return it->second;
-        };
-        for (const auto& item : split(opt("layers"), ',')) {
-            auto parts = split(item, ':');
-            if (parts.size() > 2 || parts[0].empty() || (parts.size() == 2 && parts[1].empty()))
-                throw UsageError(fmt::format("--layers: '{}' must be WEIGHTS or WEIGHTS:BIAS (array names)", item));
-            FloatLayer L = layer_from_array(get(parts[0]), path + ":" + parts[0], parts[0]);
-            if (parts.size() == 2) add_bias(L, get(parts[1]), path + ":" + parts[1]);
-            if (!layers.empty() && L.in_len != layers.back().out_len)
-                throw UsageError(fmt::format("{}: layer '{}' has shape {} x {} (out x in) but the previous layer '{}' has "
-                                             "{} outputs (its in_len must be {})",
-                                             path, L.name, L.out_len, L.in_len, layers.back().name, layers.back().out_len,
-                                             layers.back().out_len));
-            layers.push_back(std::move(L));
-        }
+        const std::string path = opt("npz");  // .npz / .safetensors with --layers; .pt / .onnx in the model's order
+        layers = read_model_layers(path, has("layers") ? opt("layers") : "");
         source = path;
-    }
-    if (!synthetic) {
-        for (auto& L : layers) L.act = Activation::relu;
-        layers.back().act = Activation::identity;
     }
     const std::size_t n = layers.size();
     if (has("activation")) {
@@ -461,13 +374,16 @@ int run(int argc, char** argv) {
     // --- options
     CompressOptions co;
     try {
-        if (has("config")) co.arch = arch_from_json_file(opt("config"));
+        // The preset's own needs first, so the user's settings override them.
+        for (const std::string& a : preset_arch) apply_override(co.arch, a, source);
+        if (has("config")) co.arch = arch_from_json_file(opt("config"), co.arch);
         if (has("pes")) apply_override(co.arch, "num_pes=" + opt("pes"), "--pes");
         if (has("weight-bits")) apply_override(co.arch, "weight_bits=" + opt("weight-bits"), "--weight-bits");
         if (has("index-bits")) apply_override(co.arch, "index_bits=" + opt("index-bits"), "--index-bits");
         if (vm.count("set"))
             for (const auto& s : vm["set"].as<std::vector<std::string>>()) apply_override(co.arch, s, "--set " + s);
-        co.arch.validate("architecture (--config, --set and shortcuts)");
+        co.arch.validate(preset_arch.empty() ? "architecture (--config, --set and shortcuts)"
+                                             : "architecture (the preset's, --config, --set and shortcuts)");
     } catch (const ConfigError& e) {
         throw UsageError(e.what());
     }

@@ -66,27 +66,18 @@ struct PresetRow {
     const char* name;
     uint32_t in_len, out_len;
     double weight_density, act_density;
+    uint64_t seed;
+    Placement placement;
     Activation act;
+    bool bias;
+    std::vector<std::string> arch_overrides;
 };
 
-// EIE Table III (docs/reference.md) (size = input x output). The NeuralTalk layers get
-// activation density 1.0 (the paper gives 100%) and identity: NT-Wd produces
-// the word logits, NT-LSTM the gate pre-activations whose sigmoid/tanh are
-// outside EIE. Alex-8 and VGG-8 keep ReLU as the task asks, although a
-// real classifier's last layer feeds a softmax.
+// EIE Table III (docs/reference.md, docs/benchmarks.md), generated at build
+// time from the specs in traces/benchmarks/ (the one source of the suite).
 const PresetRow kPresets[] = {
-    {"alex6", 9216, 4096, 0.09, 0.351, Activation::relu},
-    {"alex7", 4096, 4096, 0.09, 0.353, Activation::relu},
-    {"alex8", 4096, 1000, 0.25, 0.375, Activation::relu},
-    {"vgg6", 25088, 4096, 0.04, 0.183, Activation::relu},
-    {"vgg7", 4096, 4096, 0.04, 0.375, Activation::relu},
-    {"vgg8", 4096, 1000, 0.23, 0.411, Activation::relu},
-    {"ntwe", 4096, 600, 0.10, 1.0, Activation::relu},
-    {"ntwd", 600, 8791, 0.11, 1.0, Activation::identity},
-    {"ntlstm", 1201, 2400, 0.10, 1.0, Activation::identity},
+#include "benchmark_presets.inc"
 };
-// Fixed default seed of preset k: kPresetSeedBase + k (distinct per preset).
-constexpr uint64_t kPresetSeedBase = 0xE1E2016000ull;
 
 std::string fmt_double(double v) {
     std::ostringstream s;
@@ -297,8 +288,7 @@ std::vector<std::string> preset_names() {
 }
 
 SyntheticSpec preset(const std::string& name) {
-    for (std::size_t k = 0; k < std::size(kPresets); ++k) {
-        const PresetRow& p = kPresets[k];
+    for (const PresetRow& p : kPresets) {
         if (name != p.name) continue;
         SyntheticSpec s;
         s.name = p.name;
@@ -306,10 +296,11 @@ SyntheticSpec preset(const std::string& name) {
         s.out_len = p.out_len;
         s.weight_density = p.weight_density;
         s.act_density = p.act_density;
-        s.seed = kPresetSeedBase + k;
-        s.placement = Placement::uniform;
-        s.bias = false;
+        s.seed = p.seed;
+        s.placement = p.placement;
+        s.bias = p.bias;
         s.act = p.act;
+        s.arch_overrides = p.arch_overrides;
         return s;
     }
     std::string valid;

@@ -29,6 +29,10 @@ struct SyntheticSpec {
     Placement placement = Placement::uniform;
     bool bias = false;
     Activation act = Activation::relu;
+    // What the layer needs of the architecture, as "name=value" (apply_override's
+    // form), applied under the user's own settings: e.g. VGG-6's 25,089 pointers
+    // per PE need a 64 KB pointer SRAM and 17-bit pointers (docs/benchmarks.md).
+    std::vector<std::string> arch_overrides;
 };
 
 // A dense float layer as the compressor takes it: weights[out][in] row-major.
@@ -42,7 +46,8 @@ struct FloatLayer {
     float at(uint32_t row, uint32_t col) const { return weights[uint64_t(row) * in_len + col]; }
 };
 
-// Names of the presets, in paper order: alex6 alex7 alex8 vgg6 vgg7 vgg8 ntwe ntwd ntlstm.
+// Names of the presets, in paper order (traces/benchmarks/suite.txt): alex6 alex7
+// alex8 vgg6 vgg7 vgg8 ntwe ntwd ntlstm.
 std::vector<std::string> preset_names();
 // Throws std::invalid_argument listing the valid names for an unknown one.
 SyntheticSpec preset(const std::string& name);

@@ -9,9 +9,13 @@
 //   replaced directory); remove_stale_temporaries() deletes those whose
 //   process no longer exists, so a killed run leaves nothing a rerun trips
 //   over, and writers call it before they start.
+// - AtomicFileWriter, write_file_atomic and replace_directory_atomic are the
+//   only temp-and-rename writers: every output of the tools goes through them.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 
@@ -53,7 +57,48 @@ std::string read_regular_file(const std::string& path, const std::string& what, 
 // The temporary sibling this process writes before renaming into `path`.
 std::string temp_sibling(const std::string& path);
 // Removes NAME.tmp-PID and NAME.old-PID siblings of `path` whose PID is not a
-// running process (left by a killed run). Never throws.
+// running process (left by a killed run). A NAME.old-PID directory is put
+// back as NAME when NAME is missing (the run was killed between its two
+// renames, on a file system without an atomic exchange). Never throws.
 void remove_stale_temporaries(const std::string& path);
+
+// The one temp-and-rename writer of the project, for output produced piece
+// by piece (a VCD of hundreds of MB): the constructor removes stale
+// temporaries of `path` and creates temp_sibling(path); commit() flushes it
+// to disk and renames it over `path`. Destroyed without commit() (an error,
+// an exception), it removes the temporary, so `path` keeps its old content.
+// Errors throw FileError naming `path`, the temporary and the reason.
+class AtomicFileWriter {
+public:
+    explicit AtomicFileWriter(const std::string& path);
+    ~AtomicFileWriter();
+    AtomicFileWriter(const AtomicFileWriter&) = delete;
+    AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+
+    void write(const char* data, std::size_t size);
+    void write(const std::string& data) { write(data.data(), data.size()); }
+    void commit();
+    const std::string& path() const { return path_; }
+    const std::string& temp_path() const { return tmp_; }
+
+private:
+    void discard() noexcept;
+    std::string path_, tmp_;
+    int fd_ = -1;
+    bool committed_ = false;
+};
+
+// `content` into `path` through AtomicFileWriter.
+void write_file_atomic(const std::string& path, const std::string& content);
+
+// Replaces the directory `dir` (or creates it) with one that fill() writes
+// into the directory it is given (temp_sibling(dir)). The new directory takes
+// the old one's place with an atomic exchange (renameat2 RENAME_EXCHANGE;
+// two renames with NAME.old-PID between them where the file system lacks it),
+// so a kill at any moment leaves the old directory or the complete new one.
+// A throwing fill() removes the temporary and leaves `dir` untouched; other
+// failures throw FileError. Whether `dir` may be replaced is the caller's
+// check.
+void replace_directory_atomic(const std::string& dir, const std::function<void(const std::string& tmp)>& fill);
 
 }  // namespace eie

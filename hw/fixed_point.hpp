@@ -6,7 +6,7 @@
 //   is held in int32_t, always inside [-2^(B-1), 2^(B-1) - 1].
 // - quantize(): x * 2^F rounded to nearest, ties away from zero, then
 //   saturated to B bits. NaN is a caller error (checked before).
-// - product term: the full-precision product a * w (at most 32 bits) is
+// - product term: the full-precision product a * w (up to 2^62 in magnitude at 32-bit widths, so int64) is
 //   shifted right by s = in_frac + w_frac - out_frac with rounding to
 //   nearest, ties toward +infinity (add 2^(s-1), arithmetic shift); s may be
 //   negative, in which case the product is shifted left (exact). The term is

@@ -618,22 +618,10 @@ void write_impl(const std::string& path, const std::vector<uint64_t>& shape, con
         throw NpyError(path + ": shape: holds " + std::to_string(count) + " elements but " +
                        std::to_string(data.size()) + " values were given");
     const std::string bytes = npy_bytes(descr, false, shape, little_endian_bytes(data));
-    // Write to a temporary name and rename, so a failure leaves no partial file.
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-        if (!f) throw NpyError(path + ": cannot create file: " + std::strerror(errno));
-        f.write(bytes.data(), std::streamsize(bytes.size()));
-        f.close();
-        if (!f) {
-            std::remove(tmp.c_str());
-            throw NpyError(path + ": write failed");
-        }
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        int err = errno;
-        std::remove(tmp.c_str());
-        throw NpyError(path + ": cannot rename the written file into place: " + std::strerror(err));
+    try {
+        write_file_atomic(path, bytes);  // a failure leaves no partial file
+    } catch (const FileError& e) {
+        throw NpyError(e.what());
     }
 }
 

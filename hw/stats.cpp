@@ -1,26 +1,21 @@
-#include "stats.hpp"
+#include "eie/hw/stats.hpp"
+
+#include <algorithm>
 
 namespace eie {
 
-#define EIE_PE_FIELDS(X)                                                                              \
-    X(busy_cycles) X(padding_cycles) X(empty_col_cycles) X(starved_cycles) X(stall_cycles) X(columns) X(acc_writes)   \
-    X(bypass_s3) X(bypass_s2) X(spmat_line_reads) X(ptr_reads_even) X(ptr_reads_odd)                  \
-    X(codebook_lookups) X(multiplies) X(adds) X(dst_rf_reads) X(dst_rf_writes) X(src_rf_reads)        \
-    X(act_sram_reads) X(act_sram_writes) X(queue_pushes) X(queue_pops)
-
-#define EIE_CCU_FIELDS(X) \
-    X(packs) X(empty_packs) X(broadcasts) X(backpressure_stalls) X(injected_stalls) X(lnzd_node_activations)
-
 void PeStats::add(const PeStats& o) {
-#define X(f) f += o.f;
-    EIE_PE_FIELDS(X)
+#define X(f, meaning) f += o.f;
+    EIE_PE_COUNTERS(X)
 #undef X
-    if (o.queue_max_occupancy > queue_max_occupancy) queue_max_occupancy = o.queue_max_occupancy;
+#define X(f, meaning) f = std::max(f, o.f);
+    EIE_PE_MAXIMA(X)
+#undef X
 }
 
 void CcuStats::add(const CcuStats& o) {
-#define X(f) f += o.f;
-    EIE_CCU_FIELDS(X)
+#define X(f, meaning) f += o.f;
+    EIE_CCU_COUNTERS(X)
 #undef X
 }
 
@@ -30,26 +25,31 @@ PeStats LayerStats::pe_total() const {
     return t;
 }
 
-double LayerStats::load_balance_efficiency() const {
-    if (pe.empty() || cycles == 0) return 0.0;
-    double sum = 0;
-    for (const auto& p : pe) sum += 1.0 - double(p.starved_cycles) / double(cycles);
-    return sum / double(pe.size());
+DerivedFigures derive_figures(const PeStats& t, uint64_t cycles, uint64_t useful_macs, uint64_t num_pes,
+                              double clock_mhz) {
+    DerivedFigures d;
+    const double seconds = double(cycles) / (clock_mhz * 1e6);
+    d.time_us = seconds * 1e6;
+    d.gops = seconds > 0 ? kOpsPerMac * double(useful_macs) / seconds / 1e9 : 0.0;
+    const double pe_cycles = double(num_pes) * double(cycles);
+    d.load_balance_efficiency = pe_cycles > 0 ? 1.0 - double(t.starved_cycles) / pe_cycles : 0.0;
+    d.useful_work = pe_cycles > 0 ? double(t.acc_writes) / pe_cycles : 0.0;
+    d.real_work_ratio = t.entries() ? double(t.busy_cycles) / double(t.entries()) : 1.0;
+    d.padding_share = t.entries() ? double(t.padding_cycles) / double(t.entries()) : 0.0;
+    return d;
 }
 
-double LayerStats::useful_work() const {
-    if (pe.empty() || cycles == 0) return 0.0;
-    return double(pe_total().acc_writes) / (double(pe.size()) * double(cycles));
+void put_derived(nlohmann::json& j, const DerivedFigures& d) {
+    j["time_us"] = d.time_us;
+    j["gops"] = d.gops;
+    j["load_balance_efficiency"] = d.load_balance_efficiency;
+    j["useful_work"] = d.useful_work;
+    j["real_work_ratio"] = d.real_work_ratio;
+    j["padding_share"] = d.padding_share;
 }
 
-double LayerStats::real_work_ratio() const {
-    PeStats t = pe_total();
-    return t.entries() ? double(t.busy_cycles) / double(t.entries()) : 1.0;
-}
-
-double LayerStats::padding_share() const {
-    PeStats t = pe_total();
-    return t.entries() ? double(t.padding_cycles) / double(t.entries()) : 0.0;
+DerivedFigures LayerStats::derived(double clock_mhz) const {
+    return derive_figures(pe_total(), cycles, useful_macs, pe.size(), clock_mhz);
 }
 
 uint64_t RunStats::compute_cycles() const {
@@ -60,24 +60,23 @@ uint64_t RunStats::compute_cycles() const {
 
 nlohmann::json to_json(const PeStats& s) {
     nlohmann::json j;
-#define X(f) j[#f] = s.f;
-    EIE_PE_FIELDS(X)
+#define X(f, meaning) j[#f] = s.f;
+    EIE_PE_COUNTERS(X)
+    EIE_PE_MAXIMA(X)
 #undef X
-    j["queue_max_occupancy"] = s.queue_max_occupancy;
     return j;
 }
 
 nlohmann::json to_json(const CcuStats& s) {
     nlohmann::json j;
-#define X(f) j[#f] = s.f;
-    EIE_CCU_FIELDS(X)
+#define X(f, meaning) j[#f] = s.f;
+    EIE_CCU_COUNTERS(X)
 #undef X
     return j;
 }
 
 nlohmann::json to_json(const LayerStats& s, double clock_mhz) {
     nlohmann::json j;
-    double seconds = double(s.cycles) / (clock_mhz * 1e6);
     j["name"] = s.name;
     j["in_len"] = s.in_len;
     j["out_len"] = s.out_len;
@@ -85,13 +84,8 @@ nlohmann::json to_json(const LayerStats& s, double clock_mhz) {
     j["cycles"] = s.cycles;
     j["writeback_cycles"] = s.writeback_cycles;
     j["closed_form_cycles"] = s.closed_form_cycles;
-    j["time_us"] = seconds * 1e6;
     j["useful_macs"] = s.useful_macs;
-    j["gops"] = seconds > 0 ? 2.0 * double(s.useful_macs) / seconds / 1e9 : 0.0;
-    j["load_balance_efficiency"] = s.load_balance_efficiency();
-    j["useful_work"] = s.useful_work();
-    j["real_work_ratio"] = s.real_work_ratio();
-    j["padding_share"] = s.padding_share();
+    put_derived(j, s.derived(clock_mhz));
     j["total"] = to_json(s.pe_total());
     j["ccu"] = to_json(s.ccu);
     nlohmann::json per = nlohmann::json::array();

@@ -10,49 +10,85 @@
 
 namespace eie {
 
+// The counter lists: each drives its struct's members, add() and the JSON
+// (and through the JSON the documentation check of docs/statistics.md), so a
+// counter is added in one line. X(name, meaning).
+//
 // Per PE, per layer. Every cycle of a layer is exactly one of busy, padding,
 // empty_col, starved or stall, so the five add up to the layer's cycles.
+#define EIE_PE_COUNTERS(X)                                                                     \
+    /* cycle classification (by what the sparse-matrix read stage does) */                    \
+    X(busy_cycles, "a real (non-padding) entry issued")                                        \
+    X(padding_cycles, "a padding entry issued")                                                \
+    X(empty_col_cycles, "a column with no entries in this PE")                                 \
+    X(starved_cycles, "nothing to issue: queue empty, layer not done")                         \
+    X(stall_cycles, "front end held by stall injection (testing only)")                        \
+    /* work */                                                                                 \
+    X(columns, "columns popped from the queue")                                                \
+    X(acc_writes, "destination writes (real entries)")                                         \
+    X(bypass_s3, "back-to-back hazards forwarded (distance 1)")                                \
+    X(bypass_s2, "distance-2 hazards forwarded")                                               \
+    /* memory and unit accesses (drive the energy model) */                                    \
+    X(spmat_line_reads, "sparse-matrix SRAM lines read")                                       \
+    X(ptr_reads_even, "even pointer-bank reads")                                               \
+    X(ptr_reads_odd, "odd pointer-bank reads")                                                 \
+    X(codebook_lookups, "codebook look-ups")                                                   \
+    X(multiplies, "multiplies")                                                                \
+    X(adds, "accumulator adds")                                                                \
+    X(dst_rf_reads, "destination register-file reads")                                         \
+    X(dst_rf_writes, "destination register-file writes")                                       \
+    X(src_rf_reads, "source activations read for the LNZD scan")                               \
+    X(act_sram_reads, "activation SRAM reads")                                                 \
+    X(act_sram_writes, "activation SRAM writes")                                               \
+    X(queue_pushes, "activation-queue pushes")                                                 \
+    X(queue_pops, "activation-queue pops")
+// Per PE, per layer: maxima (combined by max, not summed).
+#define EIE_PE_MAXIMA(X) X(queue_max_occupancy, "highest activation-queue occupancy")
+// The CCU, per layer.
+#define EIE_CCU_COUNTERS(X)                                                                    \
+    X(packs, "packs scanned")                                                                  \
+    X(empty_packs, "all-zero packs (1 cycle each, nothing broadcast)")                         \
+    X(broadcasts, "(index, value) pairs broadcast, bias included")                             \
+    X(backpressure_stalls, "cycles a broadcast waited for a full queue")                       \
+    X(injected_stalls, "broadcast bubbles from stall injection")                               \
+    X(lnzd_node_activations, "LNZD node activations")
+
+#define EIE_STATS_MEMBER(name, meaning) uint64_t name = 0;
+
 struct PeStats {
-    // cycle classification (by what the sparse-matrix read stage does)
-    uint64_t busy_cycles = 0;       // a real (non-padding) entry issued
-    uint64_t padding_cycles = 0;    // a padding entry issued
-    uint64_t empty_col_cycles = 0;  // a column with no entries in this PE
-    uint64_t starved_cycles = 0;    // nothing to issue: queue empty, layer not done
-    uint64_t stall_cycles = 0;      // front end held by stall injection (testing only)
-    // work
-    uint64_t columns = 0;           // columns popped from the queue
-    uint64_t acc_writes = 0;        // destination writes (real entries)
-    uint64_t bypass_s3 = 0;         // back-to-back hazards forwarded (distance 1)
-    uint64_t bypass_s2 = 0;         // distance-2 hazards forwarded
-    // memory and unit accesses (drive the energy model)
-    uint64_t spmat_line_reads = 0;
-    uint64_t ptr_reads_even = 0;
-    uint64_t ptr_reads_odd = 0;
-    uint64_t codebook_lookups = 0;
-    uint64_t multiplies = 0;
-    uint64_t adds = 0;
-    uint64_t dst_rf_reads = 0;
-    uint64_t dst_rf_writes = 0;
-    uint64_t src_rf_reads = 0;      // source activations read for the LNZD scan
-    uint64_t act_sram_reads = 0;
-    uint64_t act_sram_writes = 0;
-    uint64_t queue_pushes = 0;
-    uint64_t queue_pops = 0;
-    uint64_t queue_max_occupancy = 0;
+    EIE_PE_COUNTERS(EIE_STATS_MEMBER)
+    EIE_PE_MAXIMA(EIE_STATS_MEMBER)
 
     uint64_t entries() const { return busy_cycles + padding_cycles; }
     void add(const PeStats& o);
 };
 
 struct CcuStats {
-    uint64_t packs = 0;                // packs scanned
-    uint64_t empty_packs = 0;          // all-zero packs (1 cycle each, nothing broadcast)
-    uint64_t broadcasts = 0;           // (index, value) pairs broadcast, bias included
-    uint64_t backpressure_stalls = 0;  // cycles a broadcast waited for a full queue
-    uint64_t injected_stalls = 0;      // broadcast bubbles from stall injection
-    uint64_t lnzd_node_activations = 0;
+    EIE_CCU_COUNTERS(EIE_STATS_MEMBER)
     void add(const CcuStats& o);
 };
+
+#undef EIE_STATS_MEMBER
+
+// Operations per multiply-accumulate in GOP/s (a multiply and an add).
+constexpr double kOpsPerMac = 2.0;
+
+// The figures derived from the counters of a span of computing cycles (a
+// layer, or a whole run): the one definition of each (docs/statistics.md).
+// Every statistics JSON carries them, so scripts read them, never recompute.
+struct DerivedFigures {
+    double time_us = 0;
+    double gops = 0;                     // kOpsPerMac * useful MACs per second
+    double load_balance_efficiency = 0;  // 1 - starved / (PEs * cycles)
+    double useful_work = 0;              // acc writes / (PEs * cycles)
+    double real_work_ratio = 1;          // real entries / all issued entries (1 when none)
+    double padding_share = 0;            // padding entries / all issued entries
+};
+// `pe_total`: the counters summed over the span's PEs (and layers).
+DerivedFigures derive_figures(const PeStats& pe_total, uint64_t cycles, uint64_t useful_macs, uint64_t num_pes,
+                              double clock_mhz);
+// Writes the figures into `j` under their names.
+void put_derived(nlohmann::json& j, const DerivedFigures& d);
 
 struct LayerStats {
     std::string name;
@@ -66,10 +102,12 @@ struct LayerStats {
     CcuStats ccu;
 
     PeStats pe_total() const;
-    double load_balance_efficiency() const;  // 1 - starved / cycles, averaged over PEs
-    double useful_work() const;              // acc writes / (N * cycles)
-    double real_work_ratio() const;          // real entries / all issued entries
-    double padding_share() const;            // padding entries / all issued entries
+    DerivedFigures derived(double clock_mhz) const;
+    // derived()'s figures that do not depend on the clock
+    double load_balance_efficiency() const { return derived(1.0).load_balance_efficiency; }
+    double useful_work() const { return derived(1.0).useful_work; }
+    double real_work_ratio() const { return derived(1.0).real_work_ratio; }
+    double padding_share() const { return derived(1.0).padding_share; }
 };
 
 struct RunStats {

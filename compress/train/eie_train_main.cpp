@@ -19,10 +19,11 @@
 
 #include "eie/hw/model/quiet_systemc.hpp"
 #include "eie/hw/version.hpp"
+#include "eie/hw/file_io.hpp"
 #include "eie/compress/idx.hpp"
 #include "eie/hw/image_io.hpp"
 #include "eie/hw/npy.hpp"
-#include "eie/compress/safetensors.hpp"
+#include "eie/compress/import/model_file.hpp"
 #include "eie/compress/train/pipeline.hpp"
 #include "eie/hw/model/batch_inference.hpp"
 
@@ -77,76 +78,28 @@ void check_image_target(const std::string& dir, const char* what) {
 }
 
 void write_json_atomically(const std::string& path, const nlohmann::json& j) {
-    const std::string tmp = fmt::format("{}.tmp-{}", path, ::getpid());
-    std::ofstream out(tmp);
-    out << j.dump(2) << "\n";
-    out.close();
-    std::error_code ec;
-    if (!out) {
-        fs::remove(tmp, ec);
-        throw UsageError(fmt::format("--json '{}': cannot write '{}': {}", path, tmp, std::strerror(errno)));
-    }
-    fs::rename(tmp, path, ec);
-    if (ec) {
-        fs::remove(tmp, ec);
-        throw UsageError(fmt::format("--json '{}': cannot write: {}", path, ec.message()));
+    try {
+        write_file_atomic(path, j.dump(2) + "\n");
+    } catch (const FileError& e) {
+        throw UsageError(fmt::format("--json {}", e.what()));
     }
 }
 
-// The fully-connected layers of an MLP, in order, from a named-array archive.
+// The fully-connected layers of a trained MLP (model_file.hpp), with names
+// that can be file names (the checkpoints store NAME.weight.npy). eie-train
+// trains ReLU between layers and identity on the last, so a model with
+// other activations is refused rather than silently changed.
 std::vector<FloatLayer> import_layers(const std::string& path, const std::string& spec) {
-    auto arrays = read_tensor_archive(path);
-    std::string names;
-    for (const auto& kv : arrays) names += (names.empty() ? "" : ", ") + kv.first;
-    auto get = [&](const std::string& name) -> const NpyArray& {
-        auto it = arrays.find(name);
-        if (it == arrays.end())
-            throw UsageError(fmt::format("--layers: array '{}' is not in {} (it holds: {})", name, path, names));
-        return it->second;
-    };
-    auto is_float = [](const NpyArray& a) { return a.dtype.size() >= 2 && a.dtype[1] == 'f'; };
-    std::vector<FloatLayer> out;
-    for (const auto& item : split(spec, ',')) {
-        auto parts = split(item, ':');
-        if (parts.size() > 2 || parts[0].empty() || (parts.size() == 2 && parts[1].empty()))
-            throw UsageError(fmt::format("--layers: '{}' must be WEIGHTS or WEIGHTS:BIAS (array names)", item));
-        const NpyArray& w = get(parts[0]);
-        const std::string where = path + ":" + parts[0];
-        if (!is_float(w) || w.shape.size() != 2 || w.shape[0] == 0 || w.shape[1] == 0 || w.shape[0] > (1u << 24) ||
-            w.shape[1] > (1u << 24))
-            throw UsageError(fmt::format("{}: a weight matrix must be a 2-D float array (out_len, in_len), each side 1 .. "
-                                         "2^24 (got dtype '{}', {} dimensions)",
-                                         where, w.dtype, w.shape.size()));
-        FloatLayer L;
-        L.name = parts[0];
-        for (char& c : L.name)
+    std::vector<FloatLayer> out = read_model_layers(path, spec);
+    for (std::size_t l = 0; l < out.size(); ++l) {
+        const Activation want = l + 1 < out.size() ? Activation::relu : Activation::identity;
+        if (out[l].act != want)
+            throw UsageError(fmt::format("--import {}: layer '{}' is followed by {} but eie-train trains ReLU between "
+                                         "layers and identity on the last (use eie-compress for this network)",
+                                         path, out[l].name, out[l].act == Activation::relu ? "a ReLU" : "no ReLU"));
+        for (char& c : out[l].name)
             if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') c = '_';
-        L.out_len = uint32_t(w.shape[0]);
-        L.in_len = uint32_t(w.shape[1]);
-        for (std::size_t k = 0; k < w.data.size(); ++k) {
-            if (!std::isfinite(w.data[k]))
-                throw UsageError(fmt::format("{}: weight at row {}, col {} is {} (weights must be finite)", where,
-                                             k / L.in_len, k % L.in_len, w.data[k]));
-            L.weights.push_back(float(w.data[k]));
-        }
-        if (parts.size() == 2) {
-            const NpyArray& b = get(parts[1]);
-            if (!is_float(b) || b.shape.size() != 1 || b.shape[0] != L.out_len)
-                throw UsageError(fmt::format("{}:{}: a bias must be a 1-D float array of out_len = {} values", path,
-                                             parts[1], L.out_len));
-            for (double v : b.data) {
-                if (!std::isfinite(v))
-                    throw UsageError(fmt::format("{}:{}: bias value {} is not finite", path, parts[1], v));
-                L.bias.push_back(float(v));
-            }
-        }
-        if (!out.empty() && L.in_len != out.back().out_len)
-            throw UsageError(fmt::format("{}: layer '{}' takes {} inputs but the previous layer '{}' has {} outputs",
-                                         path, parts[0], L.in_len, out.back().name, out.back().out_len));
-        out.push_back(std::move(L));
     }
-    for (auto& L : out) L.act = Activation::relu;
-    out.back().act = Activation::identity;
     return out;
 }
 
@@ -155,9 +108,9 @@ int run(int argc, char** argv) {
     net.add_options()
         ("sizes", po::value<std::string>()->default_value("784,300,100,10"),
          "layer sizes of the MLP, input first (ReLU between layers, identity on the last)")
-        ("import", po::value<std::string>(), "start from the trained layers of NET.npz or NET.safetensors (with --layers); "
+        ("import", po::value<std::string>(), "start from the trained layers of NET.npz or NET.safetensors (with --layers), NET.pt (TorchScript) or NET.onnx; "
                                              "the dense step is skipped unless --epochs is given")
-        ("layers", po::value<std::string>(), "with --import: w1[:b1],w2[:b2],... array names in order (bias optional)");
+        ("layers", po::value<std::string>(), "with --import NET.npz / .safetensors: w1[:b1],w2[:b2],... array names in order (bias optional)");
     po::options_description data("Data (IDX, plain or .gz, or .npy; default: Debian's Fashion-MNIST)");
     const DataOptions fm = fashion_mnist_defaults();
     data.add_options()
@@ -258,10 +211,7 @@ int run(int argc, char** argv) {
     std::vector<FloatLayer> imported;
     if (has("import")) {
         if (has("sizes")) throw UsageError("--sizes goes without --import (an imported network has its own sizes)");
-        if (!has("layers"))
-            throw UsageError(fmt::format("--import {}: --layers w1[:b1],w2[:b2],... is required (the array names in order)",
-                                         opt("import")));
-        imported = import_layers(opt("import"), opt("layers"));
+        imported = import_layers(opt("import"), has("layers") ? opt("layers") : "");
         sizes.push_back(imported.front().in_len);
         for (const auto& L : imported) sizes.push_back(L.out_len);
     } else {

@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "eie/hw/file_io.hpp"
 #include "eie/hw/fixed_point.hpp"
 #include "eie/hw/golden.hpp"
 #include "eie/compress/idx.hpp"
@@ -205,10 +206,7 @@ nlohmann::json layer_json(const FloatLayer& L) {
 void write_checkpoint(const std::string& dir, const StepRecord& rec, const std::vector<FloatLayer>& layers,
                       const std::vector<SharingLayer>* sharing, const std::vector<std::vector<float>>* kmeans_values) {
     const fs::path final_dir = fs::path(dir) / rec.name;
-    const fs::path tmp = fs::path(dir) / fmt::format(".{}.tmp-{}", rec.name, ::getpid());
-    std::error_code ec;
-    fs::remove_all(tmp, ec);
-    fs::create_directories(tmp);
+    fs::create_directories(dir);
     nlohmann::json st = {{"step", rec.name},
                          {"epochs", rec.epochs},
                          {"density", rec.density},
@@ -217,31 +215,34 @@ void write_checkpoint(const std::string& dir, const StepRecord& rec, const std::
                          {"last_loss", rec.last_loss},
                          {"seconds", rec.seconds},
                          {"layers", nlohmann::json::array()}};
-    for (std::size_t l = 0; l < layers.size(); ++l) {
-        const FloatLayer& L = layers[l];
-        st["layers"].push_back(layer_json(L));
-        write_npy((tmp / fmt::format("{}.weight.npy", L.name)).string(), {L.out_len, L.in_len}, L.weights);
-        if (!L.bias.empty()) write_npy((tmp / fmt::format("{}.bias.npy", L.name)).string(), {L.out_len}, L.bias);
-        if (sharing) {
-            const SharingLayer& s = (*sharing)[l];
-            std::vector<int32_t> a(s.assignment.begin(), s.assignment.end());
-            write_npy((tmp / fmt::format("{}.assignment.npy", L.name)).string(), {a.size()}, a);
-            write_npy((tmp / fmt::format("{}.codebook.npy", L.name)).string(), {s.codebook.size()}, s.codebook);
+    // One directory replaced as a whole, so a kill mid-write never leaves a half checkpoint to resume from.
+    auto fill = [&](const std::string& tmp_dir) {
+        const fs::path tmp(tmp_dir);
+        for (std::size_t l = 0; l < layers.size(); ++l) {
+            const FloatLayer& L = layers[l];
+            st["layers"].push_back(layer_json(L));
+            write_npy((tmp / fmt::format("{}.weight.npy", L.name)).string(), {L.out_len, L.in_len}, L.weights);
+            if (!L.bias.empty()) write_npy((tmp / fmt::format("{}.bias.npy", L.name)).string(), {L.out_len}, L.bias);
+            if (sharing) {
+                const SharingLayer& s = (*sharing)[l];
+                std::vector<int32_t> a(s.assignment.begin(), s.assignment.end());
+                write_npy((tmp / fmt::format("{}.assignment.npy", L.name)).string(), {a.size()}, a);
+                write_npy((tmp / fmt::format("{}.codebook.npy", L.name)).string(), {s.codebook.size()}, s.codebook);
+            }
+            if (kmeans_values)
+                write_npy((tmp / fmt::format("{}.kmeans.npy", L.name)).string(), {(*kmeans_values)[l].size()},
+                          (*kmeans_values)[l]);
         }
-        if (kmeans_values)
-            write_npy((tmp / fmt::format("{}.kmeans.npy", L.name)).string(), {(*kmeans_values)[l].size()},
-                      (*kmeans_values)[l]);
-    }
-    {
-        std::ofstream out(tmp / kStateFile);
-        out << st.dump(2) << "\n";
-        if (!out) throw TrainError(fmt::format("checkpoint '{}': cannot write {}", final_dir.string(), kStateFile));
-    }
-    fs::remove_all(final_dir, ec);
-    fs::rename(tmp, final_dir, ec);
-    if (ec) {
-        fs::remove_all(tmp, ec);
-        throw TrainError(fmt::format("checkpoint '{}': cannot write: {}", final_dir.string(), ec.message()));
+        {
+            std::ofstream out(tmp / kStateFile);
+            out << st.dump(2) << "\n";
+            if (!out) throw TrainError(fmt::format("checkpoint '{}': cannot write {}", final_dir.string(), kStateFile));
+        }
+    };
+    try {
+        replace_directory_atomic(final_dir.string(), fill);
+    } catch (const FileError& e) {
+        throw TrainError(fmt::format("checkpoint {}", e.what()));
     }
 }
 
@@ -329,9 +330,11 @@ void check_fingerprint(const std::string& dir, const nlohmann::json& fp, bool re
         for (const auto& e : fs::directory_iterator(dir, ec))
             if (fs::exists(e.path() / kStateFile)) fs::remove_all(e.path(), ec);
     }
-    std::ofstream out(path);
-    out << fp.dump(2) << "\n";
-    if (!out) throw TrainError(fmt::format("--checkpoints: cannot write '{}'", path.string()));
+    try {
+        write_file_atomic(path.string(), fp.dump(2) + "\n");
+    } catch (const FileError& e) {
+        throw TrainError(fmt::format("--checkpoints: {}", e.what()));
+    }
 }
 
 // Weight sharing of one trained, pruned layer: k-means (the compressor's

@@ -181,7 +181,7 @@ void Eie::start_batch() {
 void Eie::finish_batch() {
     const LayerDesc& l = run_layers_[layer_];
     LayerStats& ls = stats_.layers.back();
-    for (auto& p : pes_) assert(p->arith_empty());
+    for ([[maybe_unused]] auto& p : pes_) assert(p->arith_empty());  // p unused under NDEBUG
     if (l.output.in_sram) {
         uint64_t wb = 0;
         for (uint32_t p = 0; p < arch_.num_pes; ++p) {

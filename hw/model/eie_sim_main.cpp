@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <limits>
 #include <memory>
@@ -25,11 +26,13 @@
 #include "eie/hw/npy.hpp"
 #include "eie/hw/image_io.hpp"
 #include "eie/hw/arch_config.hpp"
+#include "eie/hw/param_table.hpp"
 #include "eie/hw/version.hpp"
 #include "eie/hw/model/batch_inference.hpp"
 #include "eie/hw/model/eie.hpp"
 #include "eie/hw/model/quiet_systemc.hpp"
 #include "eie/hw/model/energy_model.hpp"
+#include "eie/compress/image_arch.hpp"
 #include "eie/hw/model/sim_report.hpp"
 #include "eie/hw/model/simulator.hpp"
 #include "eie/hw/model/vcd_writer.hpp"
@@ -65,10 +68,20 @@ uint64_t parse_uint(const std::string& text, const std::string& option) {
     return v;
 }
 
-double parse_probability(const std::string& text, const std::string& option) {
+// A bubble each cycle with probability P stretches every stage by about
+// 1/(1-P): 100x at 0.99, and 0.99999 already turns a 300-cycle image into
+// 30 M cycles. Above this bound a run is no longer a test, only a hang.
+constexpr double kMaxStallProbability = 0.99;
+
+double parse_stall_probability(const std::string& text, const std::string& option) {
     double v = 0;
     if (!parse_whole_number(text, v) || !std::isfinite(v) || v < 0 || v >= 1)
-        throw UsageError(fmt::format("{}: '{}' is not a probability (allowed: 0 <= P < 1)", option, text));
+        throw UsageError(fmt::format("{}: '{}' is not a probability (allowed: 0 <= P <= {})", option, text,
+                                     kMaxStallProbability));
+    if (v > kMaxStallProbability)
+        throw UsageError(fmt::format("{}: {} is above {} (allowed: 0 <= P <= {}; bubbles stretch the run by about "
+                                     "1/(1-P), {:.0f}x here)",
+                                     option, text, kMaxStallProbability, kMaxStallProbability, 1 / (1 - v)));
     return v;
 }
 
@@ -114,14 +127,6 @@ struct Progress {
     }
 };
 
-// Writes a .npy atomically (nothing at `path` unless all of it was written).
-template <class T>
-void write_npy_atomic(const std::string& path, const std::string& descr, const std::vector<uint64_t>& shape,
-                      const std::vector<T>& data) {
-    write_file_atomic(path, npy_bytes(descr, false, shape,
-                                      std::string(reinterpret_cast<const char*>(data.data()), data.size() * sizeof(T))));
-}
-
 // --inputs: the image is loaded once, every input runs over TLM (docs/eie-sim.md).
 int run_batch_mode(const Image& image, SimRunInfo& info, const SimOptions& so, const InputSelection& selection,
                    unsigned jobs, const std::function<std::string(const char*)>& opt, bool quiet) {
@@ -164,26 +169,38 @@ int run_batch_mode(const Image& image, SimRunInfo& info, const SimOptions& so, c
     // Everything is computed before anything is written; each file
     // atomically, and a failure removes the files this run already wrote.
     const std::vector<uint64_t> shape{br.records.size(), br.out_len};
-    std::vector<std::string> written;
-    auto write_or_undo = [&](const char* option, const std::function<void(const std::string&)>& write) {
+    // Every output is written to its temporary first and renamed only when all
+    // of them are complete, so a failure (or a kill before the renames) leaves
+    // every previous output as it was.
+    std::vector<std::unique_ptr<AtomicFileWriter>> staged;
+    std::vector<const char*> staged_option;
+    auto stage = [&](const char* option, const std::function<std::string()>& bytes) {
         const std::string path = opt(option);
         if (path.empty()) return;
         try {
-            write(path);
-            written.push_back(path);
+            staged.push_back(std::make_unique<AtomicFileWriter>(path));
+            staged_option.push_back(option);
+            staged.back()->write(bytes());
         } catch (const std::runtime_error& e) {
-            for (const std::string& w : written) std::remove(w.c_str());
             throw UsageError(fmt::format("--{} {}", option, e.what()));
         }
     };
-    write_or_undo("outputs", [&](const std::string& p) { write_npy_atomic(p, "<f4", shape, dequantised_outputs(br, image)); });
-    write_or_undo("raw-outputs", [&](const std::string& p) { write_npy_atomic(p, "<i4", shape, br.raw_outputs); });
-    write_or_undo("per-input", [&](const std::string& p) { write_file_atomic(p, per_input_csv(br, labels)); });
-    write_or_undo("stats", [&](const std::string& p) {
+    auto raw = [](const auto& v) { return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(v[0])); };
+    stage("outputs", [&] { return npy_bytes("<f4", false, shape, raw(dequantised_outputs(br, image))); });
+    stage("raw-outputs", [&] { return npy_bytes("<i4", false, shape, raw(br.raw_outputs)); });
+    stage("per-input", [&] { return per_input_csv(br, labels); });
+    stage("stats", [&] {
         nlohmann::json j = stats_json(sim, info);
         j["batch"] = batch_json(br, inputs, image, acc, opt("labels"));
-        write_json_atomic(p, j);
+        return json_file_text(j);
     });
+    for (std::size_t i = 0; i < staged.size(); ++i) {
+        try {
+            staged[i]->commit();
+        } catch (const std::runtime_error& e) {
+            throw UsageError(fmt::format("--{} {}", staged_option[i], e.what()));
+        }
+    }
     if (!quiet) {
         std::cout << format_summary(sim, info);
         std::cout.flush();
@@ -201,13 +218,21 @@ void usage(std::ostream& os, const po::options_description& visible) {
           "Runs an image directory made by eie-compress through the cycle-accurate EIE model, layer\n"
           "after layer, checks every layer against the golden model and reports the figures. With --inputs,\n"
           "loads the image once and runs every input of X over TLM (accuracy with --labels).\n"
+          "       eie-sim --list-params [--json]\n"
+          "       eie-sim --check-config FILE [--json]\n"
           "Exit status: 0 bit-exact, 1 mismatch, 2 bad input or usage, 3 does not fit, 4 internal error.\n\n"
        << visible << "\nSee docs/eie-sim.md, docs/statistics.md and docs/waveforms.md.\n";
 }
 
-int run(int argc, char** argv) {
-    const auto t0 = std::chrono::steady_clock::now();
+// The command line, parsed; "visible" is what --help shows.
+struct CommandLine {
+    po::options_description visible;
+    po::variables_map vm;
+    bool has(const char* k) const { return vm.count(k) > 0; }
+    std::string opt(const char* k) const { return vm[k].as<std::string>(); }
+};
 
+void parse_command_line(int argc, char** argv, CommandLine& cl) {
     po::options_description archo("Architecture (applied over the image's own configuration)");
     archo.add_options()
         ("config", po::value<std::string>()->value_name("FILE"), "architecture JSON (or a manifest / statistics file with an \"arch\" object)")
@@ -239,185 +264,250 @@ int run(int argc, char** argv) {
         ("jobs,j", po::value<std::string>()->value_name("J"), "worker processes (default: all cores); results equal --jobs 1");
     po::options_description testo("Testing");
     testo.add_options()
-        ("stall", po::value<std::string>()->value_name("P"), "random bubble probability in every PE front end and the broadcast, 0 <= P < 1")
+        ("stall", po::value<std::string>()->value_name("P"), "random bubble probability in every PE front end and the broadcast, 0 <= P <= 0.99")
         ("stall-seed", po::value<std::string>()->value_name("S"), "seed of the bubbles (default 1)");
+    po::options_description paramo("Parameters (no image: for scripts and sweeps)");
+    paramo.add_options()
+        ("list-params", "print every architecture parameter: type, default, range, unit, class")
+        ("check-config", po::value<std::string>()->value_name("FILE"), "check a configuration JSON (an object, or an array of objects; - reads stdin) with every rule of the model; exit 2 if any is invalid")
+        ("json", "with --list-params or --check-config: print JSON");
     po::options_description hidden;
     hidden.add_options()("image", po::value<std::vector<std::string>>(), "");
-    po::options_description visible;
-    visible.add(archo).add(batcho).add(outo).add(testo);
+    cl.visible.add(archo).add(batcho).add(outo).add(testo).add(paramo);
     po::options_description all;
-    all.add(visible).add(hidden);
+    all.add(cl.visible).add(hidden);
     po::positional_options_description pos;
     pos.add("image", -1);
-
-    po::variables_map vm;
     try {
-        po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
-        po::notify(vm);
+        po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), cl.vm);
+        po::notify(cl.vm);
     } catch (const po::error& e) {
         throw UsageError(fmt::format("{} (see eie-sim --help)", e.what()));
     }
-    if (vm.count("help")) {
-        usage(std::cout, visible);
+}
+
+// --list-params and --check-config work on the parameter table alone: any
+// option of a run is an error, so a script cannot believe it was applied.
+void refuse_run_options(const CommandLine& cl, const char* mode) {
+    if (cl.has("image")) throw UsageError(fmt::format("{} takes no IMAGE_DIR", mode));
+    for (const auto& [name, value] : cl.vm) {
+        (void)value;
+        if (name != "list-params" && name != "check-config" && name != "json")
+            throw UsageError(fmt::format("{} takes no --{} (only --json)", mode, name));
+    }
+}
+
+int list_params(const CommandLine& cl) {
+    refuse_run_options(cl, "--list-params");
+    const nlohmann::json table = param_table_json();
+    if (cl.has("json")) {
+        std::cout << table.dump(2) << "\n";
         return kExitExact;
     }
-    if (vm.count("version")) {
-        std::cout << "eie-sim " << kEieVersion << "\n";
-        return kExitExact;
+    std::cout << fmt::format("{:<20} {:<7} {:>10} {:>24} {:<12} {}\n", "name", "type", "default", "range", "class",
+                             "unit: meaning");
+    for (const auto& p : table["params"]) {
+        const std::string range = p["type"] == "bool" ? "true/false" : fmt::format("{} .. {}", p["min"].dump(), p["max"].dump());
+        const std::string unit = p["unit"].get<std::string>();
+        std::cout << fmt::format("{:<20} {:<7} {:>10} {:>24} {:<12} {}{}\n", p["name"].get<std::string>(),
+                                 p["type"].get<std::string>(), p["default"].dump(), range, p["class"].get<std::string>(),
+                                 unit.empty() ? "" : unit + ": ", p["doc"].get<std::string>());
     }
-    auto has = [&](const char* k) { return vm.count(k) > 0; };
-    auto opt = [&](const char* k) { return vm[k].as<std::string>(); };
-    if (!has("image")) throw UsageError("missing IMAGE_DIR (an image directory made by eie-compress; see eie-sim --help)");
-    const auto images = vm["image"].as<std::vector<std::string>>();
+    return kExitExact;
+}
+
+int check_config(const CommandLine& cl) {
+    refuse_run_options(cl, "--check-config");
+    const std::string path = cl.opt("check-config");
+    if (path.empty()) throw UsageError("--check-config: empty file name (give a JSON file, or - for stdin)");
+    const std::string source = path == "-" ? "stdin" : path;
+    nlohmann::json doc;
+    try {
+        if (path == "-") {
+            doc = nlohmann::json::parse(std::cin);
+        } else {
+            std::ifstream in(path);
+            if (!in) throw UsageError(fmt::format("--check-config {}: cannot open the file", path));
+            doc = nlohmann::json::parse(in);
+        }
+    } catch (const nlohmann::json::exception& e) {
+        throw UsageError(fmt::format("--check-config {}: not valid JSON: {}", source, e.what()));
+    }
+    std::vector<ConfigCheck> checks;
+    try {
+        checks = check_configs(doc, source);
+    } catch (const ConfigError& e) {
+        throw UsageError(fmt::format("--check-config {}", e.what()));
+    }
+    std::size_t invalid = 0;
+    nlohmann::json results = nlohmann::json::array();
+    for (const ConfigCheck& c : checks) {
+        invalid += !c.ok;
+        if (c.ok) results.push_back({{"source", c.source}, {"ok", true}, {"config", to_json(c.config)}});
+        else results.push_back({{"source", c.source}, {"ok", false}, {"error", c.error}, {"reason", c.reason}});
+    }
+    if (cl.has("json")) {
+        std::cout << nlohmann::json{{"valid", checks.size() - invalid}, {"invalid", invalid}, {"results", results}}.dump(2)
+                  << "\n";
+    } else {
+        for (const ConfigCheck& c : checks)
+            if (c.ok) std::cout << c.source << ": ok\n";
+        for (const ConfigCheck& c : checks)
+            if (!c.ok) std::cerr << "eie-sim: " << c.error << "\n";
+    }
+    return invalid ? kExitUsage : kExitExact;
+}
+
+std::string image_dir_argument(const CommandLine& cl) {
+    if (!cl.has("image")) throw UsageError("missing IMAGE_DIR (an image directory made by eie-compress; see eie-sim --help)");
+    const auto images = cl.vm["image"].as<std::vector<std::string>>();
     if (images.size() != 1)
         throw UsageError(fmt::format("one IMAGE_DIR expected, {} given ('{}', '{}'{})", images.size(), images[0],
                                      images[1], images.size() > 2 ? ", ..." : ""));
-    const std::string image_dir = images[0];
-    if (image_dir.empty()) throw UsageError("IMAGE_DIR is empty (give an image directory made by eie-compress)");
+    if (images[0].empty()) throw UsageError("IMAGE_DIR is empty (give an image directory made by eie-compress)");
+    return images[0];
+}
 
-    // --- everything that can be checked before reading the image
-    std::string stats_path, vcd_path;
-    if (has("stats")) check_output_path(stats_path = opt("stats"), "--stats");
-    if (has("vcd")) check_output_path(vcd_path = opt("vcd"), "--vcd");
-    if (!has("vcd"))
+// Options that need others, and every output file: creatable and distinct
+// from the others (checked before the possibly long run).
+void check_option_combinations_and_outputs(const CommandLine& cl) {
+    if (cl.has("json")) throw UsageError("--json goes with --list-params or --check-config");
+    if (cl.has("stats")) check_output_path(cl.opt("stats"), "--stats");
+    if (cl.has("vcd")) check_output_path(cl.opt("vcd"), "--vcd");
+    if (!cl.has("vcd"))
         for (const char* k : {"vcd-pes", "vcd-from", "vcd-to"})
-            if (has(k)) throw UsageError(fmt::format("--{} needs --vcd FILE", k));
-    const bool batch = has("inputs");
-    if (!batch)
+            if (cl.has(k)) throw UsageError(fmt::format("--{} needs --vcd FILE", k));
+    if (!cl.has("inputs"))
         for (const char* k : {"labels", "outputs", "raw-outputs", "per-input", "first", "count", "every", "jobs"})
-            if (has(k)) throw UsageError(fmt::format("--{} needs --inputs X (the inputs to run)", k));
-    if (batch && has("vcd"))
+            if (cl.has(k)) throw UsageError(fmt::format("--{} needs --inputs X (the inputs to run)", k));
+    if (cl.has("inputs") && cl.has("vcd"))
         throw UsageError("--vcd traces the image's own input, not a batch: leave out --inputs, or make an image of the "
                          "input to trace with eie-compress --input");
-    // Every output file, checked before the run and distinct from the others.
     std::vector<std::pair<std::string, std::string>> outputs;  // option, path
     for (const char* k : {"stats", "vcd", "outputs", "raw-outputs", "per-input"})
-        if (has(k)) {
+        if (cl.has(k)) {
             const std::string opt_name = std::string("--") + k;
-            if (k != std::string("stats") && k != std::string("vcd")) check_output_path(opt(k), opt_name);
+            if (k != std::string("stats") && k != std::string("vcd")) check_output_path(cl.opt(k), opt_name);
             for (const auto& [o, p] : outputs)
-                if (fs::absolute(p) == fs::absolute(opt(k)))
+                if (fs::absolute(p) == fs::absolute(cl.opt(k)))
                     throw UsageError(fmt::format("{} and {} name the same file '{}'", o, opt_name, p));
-            outputs.emplace_back(opt_name, opt(k));
+            outputs.emplace_back(opt_name, cl.opt(k));
         }
+}
+
+InputSelection input_selection(const CommandLine& cl) {
     InputSelection selection;
-    if (has("first")) selection.first = parse_uint(opt("first"), "--first");
-    if (has("count")) {
-        selection.count = parse_uint(opt("count"), "--count");
+    if (cl.has("first")) selection.first = parse_uint(cl.opt("first"), "--first");
+    if (cl.has("count")) {
+        selection.count = parse_uint(cl.opt("count"), "--count");
         if (*selection.count == 0) throw UsageError("--count: 0 selects no input (allowed: 1 or more)");
     }
-    if (has("every")) {
-        selection.every = parse_uint(opt("every"), "--every");
+    if (cl.has("every")) {
+        selection.every = parse_uint(cl.opt("every"), "--every");
         if (selection.every == 0) throw UsageError("--every: 0 is not a step (allowed: 1 or more)");
     }
-    unsigned jobs = std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN));
-    if (has("jobs")) {
-        const uint64_t j = parse_uint(opt("jobs"), "--jobs");
-        if (j < 1 || j > 1024) throw UsageError(fmt::format("--jobs: {} (allowed: 1 .. 1024)", j));
-        jobs = static_cast<unsigned>(j);
-    }
+    return selection;
+}
+
+unsigned worker_count(const CommandLine& cl) {
+    if (!cl.has("jobs")) return std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN));
+    const uint64_t j = parse_uint(cl.opt("jobs"), "--jobs");
+    if (j < 1 || j > 1024) throw UsageError(fmt::format("--jobs: {} (allowed: 1 .. 1024)", j));
+    return static_cast<unsigned>(j);
+}
+
+VcdOptions vcd_window(const CommandLine& cl) {
     VcdOptions vo;
-    if (has("vcd-from")) vo.from = parse_uint(opt("vcd-from"), "--vcd-from");
-    if (has("vcd-to")) vo.to = parse_uint(opt("vcd-to"), "--vcd-to");
+    if (cl.has("vcd-from")) vo.from = parse_uint(cl.opt("vcd-from"), "--vcd-from");
+    if (cl.has("vcd-to")) vo.to = parse_uint(cl.opt("vcd-to"), "--vcd-to");
     if (vo.from > vo.to)
         throw UsageError(fmt::format("--vcd-from {} is after --vcd-to {} (the window [from, to] would be empty)", vo.from,
                                      vo.to));
-    SimOptions so;
-    if (has("stall")) so.stall_probability = parse_probability(opt("stall"), "--stall");
-    if (has("stall-seed")) so.stall_seed = parse_uint(opt("stall-seed"), "--stall-seed");
+    return vo;
+}
 
+SimOptions stall_options(const CommandLine& cl) {
+    SimOptions so;
+    if (cl.has("stall")) so.stall_probability = parse_stall_probability(cl.opt("stall"), "--stall");
+    if (cl.has("stall-seed")) so.stall_seed = parse_uint(cl.opt("stall-seed"), "--stall-seed");
+    return so;
+}
+
+SimRunInfo run_info(const CommandLine& cl, int argc, char** argv, const std::string& image_dir, const SimOptions& so) {
     SimRunInfo info;
     info.image_path = image_dir;
     for (int i = 0; i < argc; ++i) info.command_line += (i ? " " : "") + std::string(argv[i]);
     info.stall_probability = so.stall_probability;
     info.stall_seed = so.stall_seed;
-    if (has("energy-table")) {
+    if (cl.has("energy-table")) {
         try {
-            info.energy_table = EnergyTable::from_json_file(opt("energy-table"));
+            info.energy_table = EnergyTable::from_json_file(cl.opt("energy-table"));
         } catch (const EnergyError& e) {
             throw UsageError(fmt::format("--energy-table: {}", e.what()));
         }
-        info.energy_table_source = opt("energy-table");
+        info.energy_table_source = cl.opt("energy-table");
     }
+    return info;
+}
 
-    // --- the image
-    Image image;
+// The architecture to run: the image's, then --config, shortcuts, --set.
+ArchConfig requested_arch(const CommandLine& cl, const ArchConfig& image_arch) {
+    ArchConfig arch = image_arch;
     try {
-        image = read_image_dir(image_dir);
-    } catch (const ImageError& e) {
-        throw UsageError(e.what());
-    }
-    info.image_arch = image.arch;
-
-    // --- the architecture: the image's, then --config, shortcuts, --set
-    ArchConfig arch = image.arch;
-    try {
-        if (has("config")) arch = arch_from_json_file(opt("config"), arch);
-        if (has("pes")) apply_override(arch, "num_pes=" + opt("pes"), "--pes");
-        if (has("queue-depth")) apply_override(arch, "queue_depth=" + opt("queue-depth"), "--queue-depth");
-        if (has("clock-mhz")) apply_override(arch, "clock_mhz=" + opt("clock-mhz"), "--clock-mhz");
-        if (has("set"))
-            for (const auto& s : vm["set"].as<std::vector<std::string>>()) apply_override(arch, s, "--set " + s);
+        if (cl.has("config")) arch = arch_from_json_file(cl.opt("config"), arch);
+        if (cl.has("pes")) apply_override(arch, "num_pes=" + cl.opt("pes"), "--pes");
+        if (cl.has("queue-depth")) apply_override(arch, "queue_depth=" + cl.opt("queue-depth"), "--queue-depth");
+        if (cl.has("clock-mhz")) apply_override(arch, "clock_mhz=" + cl.opt("clock-mhz"), "--clock-mhz");
+        if (cl.has("set"))
+            for (const auto& s : cl.vm["set"].as<std::vector<std::string>>()) apply_override(arch, s, "--set " + s);
         arch.validate("architecture (image, --config, --set and shortcuts)");
     } catch (const ConfigError& e) {
         throw UsageError(e.what());
     }
-    std::vector<ParamDiff> quant, layout;
-    for (const ParamDiff& d : diff(image.arch, arch)) {
-        if (d.cls == ParamClass::quantisation) quant.push_back(d);
-        if (d.cls == ParamClass::layout) layout.push_back(d);
+    return arch;
+}
+
+// Moves the image to `arch` under the rules of image_arch: timing parameters
+// apply as they are, layout parameters re-encode it, quantisation parameters
+// are refused (they need the float weights, which only eie-compress has).
+void adapt_image(Image& image, const ArchConfig& arch, const std::string& image_dir, SimRunInfo& info) {
+    std::vector<ParamDiff> layout;
+    try {
+        layout = check_arch_change(image.arch, arch);
+        if (!layout.empty())
+            std::cerr << fmt::format("eie-sim: re-encoding the image for {} (layout parameter{} changed)\n",
+                                     join_names(layout, true), layout.size() == 1 ? "" : "s");
+        image = image_for_arch(image, arch, image_dir, info.reencoded);  // CapacityError propagates: exit 3
+    } catch (const ConfigError& e) {
+        throw UsageError(e.what());
     }
-    if (!quant.empty()) {
-        std::string changes, made_for, sets;
-        for (const ParamDiff& q : quant) {
-            changes += fmt::format("{}{} {} -> {}", changes.empty() ? "" : ", ", q.name, q.from, q.to);
-            made_for += fmt::format("{}{}={}", made_for.empty() ? "" : ", ", q.name, q.from);
-            sets += fmt::format(" --set {}={}", q.name, q.to);
-        }
-        throw UsageError(fmt::format(
-            "{}: {} the image's codebooks and fixed-point formats were made for {}. Re-run eie-compress with{} "
-            "(eie-sim changes only timing and layout parameters of an existing image)",
-            changes, quant.size() == 1 ? "a quantisation parameter;" : "quantisation parameters;", made_for, sets));
-    }
-    if (!layout.empty()) {
-        std::cerr << fmt::format("eie-sim: re-encoding the image for {} (layout parameter{} changed)\n",
-                                 join_names(layout, true), layout.size() == 1 ? "" : "s");
-        try {
-            image = reencode(image, arch);  // CapacityError propagates: exit 3
-        } catch (const ConfigError& e) {
-            throw UsageError(e.what());
-        } catch (const std::invalid_argument& e) {
-            throw UsageError(fmt::format("{}: cannot re-encode the image: {}", image_dir, e.what()));
-        }
-        info.reencoded = true;
-        info.reencode_reason = fmt::format("layout parameter{} changed: {}", layout.size() == 1 ? "" : "s",
-                                           [&] {
-                                               std::string s;
-                                               for (const auto& d : layout)
-                                                   s += fmt::format("{}{} {} -> {}", s.empty() ? "" : ", ", d.name,
-                                                                    d.from, d.to);
-                                               return s;
-                                           }());
-    } else {
-        image.arch = arch;  // timing parameters only: the image runs as it is
-    }
+    if (info.reencoded)
+        info.reencode_reason =
+            fmt::format("layout parameter{} changed: {}", layout.size() == 1 ? "" : "s", describe_changes(layout));
     info.changes = diff(info.image_arch, image.arch);
+}
 
-    if (has("vcd-pes")) {
-        try {
-            vo.pes = parse_pe_list(opt("vcd-pes"), image.arch.num_pes);
-        } catch (const std::invalid_argument& e) {
-            throw UsageError(fmt::format("--vcd-pes: {}", e.what()));
-        }
+// The model is checked against the golden model by simulate(); the image
+// also ships the compressor's expected outputs (what an RTL testbench would
+// compare against): they must agree too.
+void check_expected_outputs(SimResult& result, const Image& image, SimRunInfo& info) {
+    info.image_expected_layers = image.expected.size();
+    if (!result.bit_exact) return;
+    for (std::size_t k = 0; k < image.expected.size() && k < result.outputs.size() && !result.first_mismatch; ++k) {
+        result.first_mismatch = first_mismatch(image, uint32_t(k), image.expected[k], result.outputs[k]);
+        if (!result.first_mismatch) continue;
+        info.mismatch_reference =
+            image.expected[k].size() == result.outputs[k].size()
+                ? fmt::format("the image's expected_L{}.npy", k)
+                : fmt::format("the image's expected_L{}.npy ({} values, the layer has {})", k, image.expected[k].size(),
+                              result.outputs[k].size());
     }
-    vo.comment = fmt::format("image {}", image_dir);
+    result.bit_exact = !result.first_mismatch;
+}
 
-    if (batch)
-        return run_batch_mode(image, info, so, selection, jobs, [&](const char* k) {
-            return has(k) ? opt(k) : std::string();
-        }, has("quiet"));
-
-    // --- the run
+// Runs the image's own input, with a waveform if asked.
+SimResult simulate_with_vcd(const Image& image, SimOptions so, const std::string& vcd_path, const VcdOptions& vo,
+                            SimRunInfo& info) {
     std::unique_ptr<VcdWriter> vcd;
     if (!vcd_path.empty()) {
         so.on_elaborated = [&](Eie& eie) {
@@ -435,28 +525,6 @@ int run(int argc, char** argv) {
     } catch (const VcdSetupError& e) {
         throw UsageError(fmt::format("--vcd: {}", e.what()));
     }
-    // The model is checked against the golden model by simulate(); the
-    // image also ships the compressor's expected outputs (what an RTL
-    // testbench would compare against): they must agree too.
-    info.image_expected_layers = image.expected.size();
-    if (result.bit_exact) {
-        for (std::size_t k = 0; k < image.expected.size() && k < result.outputs.size() && !result.first_mismatch; ++k) {
-            const auto& want = image.expected[k];
-            const auto& got = result.outputs[k];
-            for (std::size_t i = 0; i < want.size() && i < got.size(); ++i)
-                if (want[i] != got[i]) {
-                    result.first_mismatch = Mismatch{uint32_t(k), image.layers[k].name, uint32_t(i), want[i], got[i]};
-                    info.mismatch_reference = fmt::format("the image's expected_L{}.npy", k);
-                    break;
-                }
-            if (!result.first_mismatch && want.size() != got.size()) {
-                result.first_mismatch = Mismatch{uint32_t(k), image.layers[k].name, uint32_t(std::min(want.size(), got.size())), 0, 0};
-                info.mismatch_reference = fmt::format("the image's expected_L{}.npy ({} values, the layer has {})", k,
-                                                      want.size(), got.size());
-            }
-        }
-        result.bit_exact = !result.first_mismatch;
-    }
     if (vcd) {
         try {
             vcd->close();
@@ -473,15 +541,17 @@ int run(int argc, char** argv) {
                                      "{} holds no cycle; choose --vcd-from below {}\n",
                                      vo.from, total - 1, vcd_path, total);
     }
-    info.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return result;
+}
 
-    if (!has("quiet")) {
+int report_single_run(const CommandLine& cl, const SimResult& result, const SimRunInfo& info) {
+    if (!cl.has("quiet")) {
         std::cout << format_summary(result, info);
         std::cout.flush();
     }
-    if (!stats_path.empty()) {
+    if (cl.has("stats")) {
         try {
-            write_json_atomic(stats_path, stats_json(result, info));
+            write_json_atomic(cl.opt("stats"), stats_json(result, info));
         } catch (const std::runtime_error& e) {
             throw UsageError(fmt::format("--stats {}", e.what()));
         }
@@ -491,6 +561,63 @@ int run(int argc, char** argv) {
         return kExitMismatch;
     }
     return kExitExact;
+}
+
+int run(int argc, char** argv) {
+    const auto t0 = std::chrono::steady_clock::now();
+    CommandLine cl;
+    parse_command_line(argc, argv, cl);
+    if (cl.has("help")) {
+        usage(std::cout, cl.visible);
+        return kExitExact;
+    }
+    if (cl.has("version")) {
+        std::cout << "eie-sim " << kEieVersion << "\n";
+        return kExitExact;
+    }
+    if (cl.has("list-params") && cl.has("check-config"))
+        throw UsageError("--list-params and --check-config are separate commands: give one");
+    if (cl.has("list-params")) return list_params(cl);
+    if (cl.has("check-config")) return check_config(cl);
+
+    const std::string image_dir = image_dir_argument(cl);
+    // --- everything that can be checked before reading the image
+    check_option_combinations_and_outputs(cl);
+    const InputSelection selection = input_selection(cl);
+    const unsigned jobs = worker_count(cl);
+    VcdOptions vo = vcd_window(cl);
+    const SimOptions so = stall_options(cl);
+    SimRunInfo info = run_info(cl, argc, argv, image_dir, so);
+
+    // --- the image, moved to the requested architecture
+    Image image;
+    try {
+        image = read_image_dir(image_dir);
+    } catch (const ImageError& e) {
+        throw UsageError(e.what());
+    }
+    info.image_arch = image.arch;
+    adapt_image(image, requested_arch(cl, image.arch), image_dir, info);
+
+    if (cl.has("vcd-pes")) {
+        try {
+            vo.pes = parse_pe_list(cl.opt("vcd-pes"), image.arch.num_pes);
+        } catch (const std::invalid_argument& e) {
+            throw UsageError(fmt::format("--vcd-pes: {}", e.what()));
+        }
+    }
+    vo.comment = fmt::format("image {}", image_dir);
+
+    if (cl.has("inputs"))
+        return run_batch_mode(image, info, so, selection, jobs, [&](const char* k) {
+            return cl.has(k) ? cl.opt(k) : std::string();
+        }, cl.has("quiet"));
+
+    // --- the run
+    SimResult result = simulate_with_vcd(image, so, cl.has("vcd") ? cl.opt("vcd") : std::string(), vo, info);
+    check_expected_outputs(result, image, info);
+    info.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return report_single_run(cl, result, info);
 }
 
 }  // namespace

@@ -37,6 +37,7 @@
 #include <systemc>
 
 #include "eie/compress/compressor.hpp"
+#include "eie/hw/file_io.hpp"
 #include "eie/compress/synthetic.hpp"
 #include "eie/hw/model/energy_model.hpp"
 #include "eie/hw/model/quiet_systemc.hpp"
@@ -226,23 +227,10 @@ void print_counts(const Run& run) {
 }
 
 void write_file(const std::string& path, const std::string& text) {
-    namespace fs = std::filesystem;
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp);
-        if (!out) throw UsageError(fmt::format("{}: cannot write", path));
-        out << text;
-        if (!out) {
-            std::error_code ec;
-            fs::remove(tmp, ec);
-            throw UsageError(fmt::format("{}: write failed", path));
-        }
-    }
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) {
-        fs::remove(tmp, ec);
-        throw UsageError(fmt::format("{}: cannot write ({})", path, ec.message()));
+    try {
+        write_file_atomic(path, text);
+    } catch (const FileError& e) {
+        throw UsageError(e.what());
     }
 }
 

@@ -1,4 +1,5 @@
 #include "eie/hw/model/sim_report.hpp"
+#include "eie/hw/layer_label.hpp"
 
 #include <unistd.h>
 
@@ -94,16 +95,9 @@ RunTotals run_totals(const RunStats& stats, uint32_t num_pes, double clock_mhz) 
         t.pe.add(l.pe_total());
         t.ccu.add(l.ccu);
     }
-    const double s = seconds_of(t.cycles, clock_mhz);
-    t.time_us = s * 1e6;
-    t.gops = s > 0 ? 2.0 * double(t.useful_macs) / s / 1e9 : 0.0;
-    const double pe_cycles = double(num_pes) * double(t.cycles);
     // The per-layer definitions applied to the run as one: a cycle-weighted
     // average of the layers' figures.
-    t.load_balance_efficiency = pe_cycles > 0 ? 1.0 - double(t.pe.starved_cycles) / pe_cycles : 0.0;
-    t.useful_work = pe_cycles > 0 ? double(t.pe.acc_writes) / pe_cycles : 0.0;
-    t.real_work_ratio = t.pe.entries() ? double(t.pe.busy_cycles) / double(t.pe.entries()) : 1.0;
-    t.padding_share = t.pe.entries() ? double(t.pe.padding_cycles) / double(t.pe.entries()) : 0.0;
+    t.derived = derive_figures(t.pe, t.cycles, t.useful_macs, num_pes, clock_mhz);
     return t;
 }
 
@@ -111,8 +105,8 @@ std::string verdict_line(const SimResult& r, const SimRunInfo& info) {
     if (r.bit_exact) return "BIT-EXACT";
     if (r.first_mismatch) {
         const Mismatch& m = *r.first_mismatch;
-        return fmt::format("MISMATCH at layer {} ('{}') row {}: expected {} got {} (reference: {})", m.layer,
-                           m.layer_name, m.row, m.expected, m.got, info.mismatch_reference);
+        return fmt::format("MISMATCH at {} row {}: expected {} got {} (reference: {})", layer_label(m.layer, m.layer_name),
+                           m.row, m.expected, m.got, info.mismatch_reference);
     }
     return fmt::format("MISMATCH: the model produced {} layer outputs, the golden model {}", r.outputs.size(),
                        r.golden.size());
@@ -154,13 +148,8 @@ nlohmann::json stats_json(const SimResult& r, const SimRunInfo& info) {
     tj["writeback_cycles"] = t.writeback_cycles;
     tj["closed_form_cycles"] = t.closed_form_cycles;
     tj["closed_form_equal"] = t.cycles == t.closed_form_cycles;
-    tj["time_us"] = t.time_us;
     tj["useful_macs"] = t.useful_macs;
-    tj["gops"] = t.gops;
-    tj["load_balance_efficiency"] = t.load_balance_efficiency;
-    tj["useful_work"] = t.useful_work;
-    tj["real_work_ratio"] = t.real_work_ratio;
-    tj["padding_share"] = t.padding_share;
+    put_derived(tj, t.derived);
     tj["total"] = to_json(t.pe);
     tj["ccu"] = to_json(t.ccu);
     tj["energy"] = estimate_energy(r.stats.layers, a, info.energy_table).to_json();
@@ -224,13 +213,13 @@ std::string format_summary(const SimResult& r, const SimRunInfo& info) {
                      "batches", "cycles", "closed form", "writeback", "time us", "GOP/s");
     const RunTotals t = run_totals(r.stats, a.num_pes, a.clock_mhz);
     for (const auto& l : layers) {
-        const double sec = seconds_of(l.cycles, a.clock_mhz);
+        const DerivedFigures d = l.derived(a.clock_mhz);
         s += row(l.name, fmt::format("{}x{}", l.in_len, l.out_len), std::to_string(l.batches), l.cycles,
-                 l.closed_form_cycles, l.writeback_cycles, sec * 1e6,
-                 sec > 0 ? 2.0 * double(l.useful_macs) / sec / 1e9 : 0.0);
+                 l.closed_form_cycles, l.writeback_cycles, d.time_us, d.gops);
     }
     if (layers.size() > 1)
-        s += row("total", "", "", t.cycles, t.closed_form_cycles, t.writeback_cycles, t.time_us, t.gops);
+        s += row("total", "", "", t.cycles, t.closed_form_cycles, t.writeback_cycles, t.derived.time_us,
+                 t.derived.gops);
 
     std::vector<EnergyBreakdown> energy;
     for (const auto& l : layers) energy.push_back(estimate_energy(l, a, info.energy_table));
@@ -243,16 +232,17 @@ std::string format_summary(const SimResult& r, const SimRunInfo& info) {
                            percent(uw), percent(rw), percent(pad), energy_text(e.total_pj), e.average_power_mw);
     };
     for (std::size_t k = 0; k < layers.size(); ++k) {
-        const auto& l = layers[k];
-        s += row2(l.name, l.load_balance_efficiency(), l.useful_work(), l.real_work_ratio(), l.padding_share(),
+        const DerivedFigures d = layers[k].derived(a.clock_mhz);
+        s += row2(layers[k].name, d.load_balance_efficiency, d.useful_work, d.real_work_ratio, d.padding_share,
                   energy[k]);
     }
+    const DerivedFigures& td = t.derived;
     if (layers.size() > 1)
-        s += row2("total", t.load_balance_efficiency, t.useful_work, t.real_work_ratio, t.padding_share, et);
+        s += row2("total", td.load_balance_efficiency, td.useful_work, td.real_work_ratio, td.padding_share, et);
     const AreaBreakdown area = estimate_area(a, info.energy_table);
     s += fmt::format("  energy {} over {:.3f} us: {:.1f} mW average ({:.3f} mW per PE, LNZD {}); area {:.2f} mm^2 "
                      "({:.3f} mm^2 per PE)\n",
-                     energy_text(et.total_pj), t.time_us, et.average_power_mw, et.pe_average_power_mw,
+                     energy_text(et.total_pj), td.time_us, et.average_power_mw, et.pe_average_power_mw,
                      energy_text(et.total_pj - et.pe_total_pj), area.total_mm2, area.pe_total_um2 * 1e-6);
     s += fmt::format("  energy table: {}\n", info.energy_table_source);
 
@@ -294,26 +284,8 @@ std::string format_summary(const SimResult& r, const SimRunInfo& info) {
     return s;
 }
 
-void write_json_atomic(const std::string& path, const nlohmann::json& j) { write_file_atomic(path, j.dump(1) + "\n"); }
+std::string json_file_text(const nlohmann::json& j) { return j.dump(1) + "\n"; }
 
-void write_file_atomic(const std::string& path, const std::string& text) {
-    const std::string tmp = fmt::format("{}.tmp-{}", path, ::getpid());
-    std::FILE* f = std::fopen(tmp.c_str(), "wb");
-    if (!f) throw std::runtime_error(fmt::format("'{}': cannot create '{}': {}", path, tmp, std::strerror(errno)));
-    bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-    ok = std::fflush(f) == 0 && ok;
-    ok = ::fsync(::fileno(f)) == 0 && ok;
-    const int err = errno;
-    ok = std::fclose(f) == 0 && ok;
-    if (!ok) {
-        std::remove(tmp.c_str());
-        throw std::runtime_error(fmt::format("'{}': cannot write '{}': {}", path, tmp, std::strerror(err)));
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        const int e2 = errno;
-        std::remove(tmp.c_str());
-        throw std::runtime_error(fmt::format("'{}': cannot rename '{}' into place: {}", path, tmp, std::strerror(e2)));
-    }
-}
+void write_json_atomic(const std::string& path, const nlohmann::json& j) { write_file_atomic(path, json_file_text(j)); }
 
 }  // namespace eie

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "eie/hw/file_io.hpp"
 #include "eie/hw/arch_config.hpp"
 #include "eie/hw/model/energy_model.hpp"
 #include "eie/hw/model/simulator.hpp"
@@ -64,8 +65,7 @@ std::string output_head_text(const std::vector<int32_t>& out, int out_frac);
 // one (docs/statistics.md, "totals").
 struct RunTotals {
     uint64_t cycles = 0, writeback_cycles = 0, closed_form_cycles = 0, useful_macs = 0;
-    double time_us = 0, gops = 0;
-    double load_balance_efficiency = 0, useful_work = 0, real_work_ratio = 0, padding_share = 0;
+    DerivedFigures derived;  // time, GOP/s, efficiencies of the run as one span
     PeStats pe;   // summed over PEs and layers (queue_max_occupancy: the maximum)
     CcuStats ccu;
 };
@@ -79,11 +79,12 @@ std::string format_summary(const SimResult& result, const SimRunInfo& info);
 // (reference: ...)".
 std::string verdict_line(const SimResult& result, const SimRunInfo& info);
 
-// Writes `j` to `path` atomically (a temporary sibling renamed into place),
-// so the file is never seen half-written. Throws std::runtime_error naming
-// the file on failure, leaving nothing behind.
+// Writes `j` to `path` through write_file_atomic (eie/hw/file_io.hpp,
+// also the writer for any other bytes: CSV, .npy), so the file is never seen
+// half-written. Throws FileError (a std::runtime_error) naming the file on
+// failure, leaving nothing behind.
 void write_json_atomic(const std::string& path, const nlohmann::json& j);
-// The same for any bytes (CSV, .npy).
-void write_file_atomic(const std::string& path, const std::string& bytes);
+// The text write_json_atomic writes (indent 1, a final newline).
+std::string json_file_text(const nlohmann::json& j);
 
 }  // namespace eie

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "eie/hw/file_io.hpp"
 #include "eie/hw/model/eie.hpp"
 
 namespace eie {
@@ -99,7 +100,7 @@ VcdWriter::VcdWriter(const std::string& path, const Eie& eie, VcdOptions o)
     if (period_ps_ == 0) period_ps_ = 1;
     write_preamble(eie, o.comment);
     declare_scopes(eie);
-    open_temporary();
+    open_output();
 }
 
 // PEs sorted and unique (all when none are given), inside the array; a
@@ -159,13 +160,14 @@ void VcdWriter::declare_scopes(const Eie& eie) {
     header_ += "$enddefinitions $end\n";
 }
 
-// The file is written under a temporary name and renamed by close(), so a
-// failed run leaves no half-written VCD; the header goes out first.
-void VcdWriter::open_temporary() {
-    tmp_path_ = fmt::format("{}.tmp-{}", path_, ::getpid());
-    file_ = std::fopen(tmp_path_.c_str(), "wb");
-    if (!file_)
-        throw std::runtime_error(fmt::format("VCD '{}': cannot create '{}': {}", path_, tmp_path_, std::strerror(errno)));
+// The file is written through an atomic writer (a temporary renamed by
+// close()), so a failed run leaves no half-written VCD; the header goes out first.
+void VcdWriter::open_output() {
+    try {
+        out_ = std::make_unique<AtomicFileWriter>(path_);
+    } catch (const FileError& e) {
+        throw std::runtime_error(fmt::format("VCD {}", e.what()));
+    }
     buf_.reserve(1 << 21);
     buf_.swap(header_);
     header_.clear();
@@ -173,22 +175,15 @@ void VcdWriter::open_temporary() {
     flush_buffer();
 }
 
-VcdWriter::~VcdWriter() {
-    if (file_) {
-        std::fclose(file_);
-        file_ = nullptr;
-    }
-    if (!closed_ && !tmp_path_.empty()) std::remove(tmp_path_.c_str());
-}
+VcdWriter::~VcdWriter() = default;  // an uncommitted AtomicFileWriter removes its temporary
 
 void VcdWriter::flush_buffer() {
-    if (!file_ || buf_.empty()) return;
-    if (std::fwrite(buf_.data(), 1, buf_.size(), file_) != buf_.size()) {
-        const int err = errno;
-        std::fclose(file_);
-        file_ = nullptr;
-        std::remove(tmp_path_.c_str());
-        throw std::runtime_error(fmt::format("VCD '{}': write failed: {}", tmp_path_, std::strerror(err)));
+    if (!out_ || buf_.empty()) return;
+    try {
+        out_->write(buf_);
+    } catch (const FileError& e) {
+        out_.reset();
+        throw std::runtime_error(fmt::format("VCD {}", e.what()));
     }
     bytes_ += buf_.size();
     buf_.clear();
@@ -270,21 +265,14 @@ void VcdWriter::finish(uint64_t /*cycle*/) {
 void VcdWriter::close() {
     if (closed_) return;
     flush_buffer();
-    if (!file_) throw std::runtime_error(fmt::format("VCD '{}': file not open", path_));
-    const bool ok = std::fflush(file_) == 0;
-    const int err = errno;
-    const bool closed_ok = std::fclose(file_) == 0;
-    file_ = nullptr;
-    if (!ok || !closed_ok) {
-        std::remove(tmp_path_.c_str());
-        throw std::runtime_error(fmt::format("VCD '{}': write failed: {}", tmp_path_, std::strerror(err)));
+    if (!out_) throw std::runtime_error(fmt::format("VCD '{}': file not open", path_));
+    try {
+        out_->commit();
+    } catch (const FileError& e) {
+        out_.reset();
+        throw std::runtime_error(fmt::format("VCD {}", e.what()));
     }
-    if (std::rename(tmp_path_.c_str(), path_.c_str()) != 0) {
-        const int e2 = errno;
-        std::remove(tmp_path_.c_str());
-        throw std::runtime_error(fmt::format("VCD '{}': cannot rename '{}' into place: {}", path_, tmp_path_,
-                                             std::strerror(e2)));
-    }
+    out_.reset();
     closed_ = true;
 }
 

@@ -20,12 +20,14 @@
 // valid bit is low are dumped as x.
 //
 // The file is written to a temporary sibling and renamed into place by
-// close(), so a crashed or failed run never leaves a truncated VCD at `path`.
+// close() (AtomicFileWriter), so a crashed or failed run never leaves a
+// truncated VCD at `path`, and a killed run's temporary is removed by the next.
 #pragma once
 
 #include <cstdint>
 #include <cstdio>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,8 @@
 #include "eie/pe/signal_sink.hpp"
 
 namespace eie {
+
+class AtomicFileWriter;
 
 class Eie;
 
@@ -96,10 +100,10 @@ private:
     void check_selection();
     void write_preamble(const Eie& eie, const std::string& comment);
     void declare_scopes(const Eie& eie);
-    void open_temporary();
+    void open_output();
 
-    std::string path_, tmp_path_;
-    std::FILE* file_ = nullptr;
+    std::string path_;
+    std::unique_ptr<AtomicFileWriter> out_;  // the temporary, renamed over path_ by close()
     std::string buf_;
     std::string header_;
     bool closed_ = false;

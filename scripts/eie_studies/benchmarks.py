@@ -16,8 +16,19 @@ from . import params
 from .common import ROOT, StudyError, load_json
 
 BENCH_DIR = os.path.join(ROOT, "traces", "benchmarks")
-# The paper's order (EIE Table III, docs/reference.md); "all" means these.
-SUITE = ["alex6", "alex7", "alex8", "vgg6", "vgg7", "vgg8", "ntwe", "ntwd", "ntlstm"]
+
+
+def _suite():
+    """The paper's order (EIE Table III, docs/reference.md), from traces/benchmarks/suite.txt (which
+    the C++ presets are generated from too); "all" means these."""
+    try:
+        with open(os.path.join(BENCH_DIR, "suite.txt"), encoding="utf-8") as f:
+            return [ln.strip() for ln in f if ln.strip() and not ln.startswith("#")]
+    except OSError as e:
+        raise StudyError(f"{BENCH_DIR}/suite.txt: cannot read the benchmark suite: {e.strerror}") from None
+
+
+SUITE = _suite()
 PLACEMENTS = ("uniform", "skewed")
 ACTIVATIONS = ("relu", "identity")
 

@@ -1,46 +1,26 @@
-"""The architecture parameter table, read from hw/arch_config.hpp.
+"""The architecture parameter table, as eie-sim reports it.
 
-hw/arch_config.hpp is the single source of every parameter's name, default, range, unit and
-class (timing / layout / quantisation). Rather than keep a copy that could drift, this module
-parses the two places of the header that hold them: the ArchConfig member declarations (type and
-default) and the for_each_param() table (unit, doc, min, max, class). It fails loudly if the header
-no longer has the expected shape. validate_config() mirrors ArchConfig::validate() (the
-cross-field rules) so a sweep file can be checked completely before any point runs;
-testbenches/cli/sweep_errors.sh checks the mirror against the tools.
+hw/arch_config.hpp is the single source of every parameter's name, type, default, range, unit and
+class (timing / layout / quantisation). `eie-sim --list-params --json` prints that table and
+`eie-sim --check-config` applies every rule of the model to whole configurations
+(docs/eie-sim.md), so nothing here parses C++ or repeats a rule: a parameter added to the table
+appears in sweeps without an edit here.
 """
-import ast
-import os
-import re
+import json
+import subprocess
 
-from .common import ROOT, StudyError
+from .common import StudyError, ensure_tools, tool
 
-HEADER = os.path.join(ROOT, "hw", "arch_config.hpp")
-
-_DECL = re.compile(r"^\s*(uint32_t|uint64_t|double|bool)\s+(\w+)\s*=\s*([^;]+);", re.M)
-_SPEC = re.compile(r'f\(ParamSpec\{"(\w+)",\s*"([^"]*)",\s*"((?:[^"\\]|\\.)*)",\s*([^,]+),\s*([^,]+),\s*PC::(\w+)(?:,\s*\w+)?\},'
-                   r"\s*c\.(\w+)\);")
+_INT_TYPES = ("uint32", "uint64")
 
 
-def _cpp_number(text):
-    """Evaluates the constant expressions the header uses: 128 * 1024, 1 << 20, 1ull << 40, 1e-3, true."""
-    t = text.strip()
-    if t in ("true", "false"):
-        return t == "true"
-    t = re.sub(r"(?<=[0-9])(ull|ul|u|ll|l)\b", "", t, flags=re.I)
-    node = ast.parse(t, mode="eval").body
-
-    def ev(n):
-        if isinstance(n, ast.Constant) and isinstance(n.value, (int, float)):
-            return n.value
-        if isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub):
-            return -ev(n.operand)
-        if isinstance(n, ast.BinOp) and isinstance(n.op, (ast.LShift, ast.Mult, ast.Add, ast.Sub)):
-            a, b = ev(n.left), ev(n.right)
-            return {ast.LShift: lambda: a << b, ast.Mult: lambda: a * b,
-                    ast.Add: lambda: a + b, ast.Sub: lambda: a - b}[type(n.op)]()
-        raise ValueError(text)
-
-    return ev(node)
+def _run_eie_sim(args, stdin_text=None):
+    ensure_tools(("eie-sim",))
+    try:
+        return subprocess.run([tool("eie-sim")] + args, input=stdin_text, capture_output=True, text=True,
+                              timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise StudyError(f"{tool('eie-sim')} {' '.join(args)}: {e}") from None
 
 
 class Param:
@@ -56,7 +36,7 @@ class Param:
 
     @property
     def is_int(self):
-        return self.type in ("uint32_t", "uint64_t")
+        return self.type in _INT_TYPES
 
     def allowed(self):
         if self.is_bool:
@@ -105,28 +85,20 @@ _TABLE = None
 
 
 def table():
-    """The parameters in documentation order (a list of Param)."""
+    """The parameters in documentation order (a list of Param), from eie-sim --list-params --json."""
     global _TABLE
     if _TABLE is not None:
         return _TABLE
+    r = _run_eie_sim(["--list-params", "--json"])
     try:
-        with open(HEADER) as f:
-            text = f.read()
-    except OSError as e:
-        raise StudyError(f"{HEADER}: cannot read the parameter table: {e.strerror}") from None
-    struct = text[text.index("struct ArchConfig {"):]
-    struct = struct[:struct.index("// Derived")]
-    decls = {m.group(2): (m.group(1), _cpp_number(m.group(3))) for m in _DECL.finditer(struct)}
-    params = []
-    for m in _SPEC.finditer(text):
-        name, unit, doc, lo, hi, cls, field = m.groups()
-        if name != field or name not in decls:
-            raise StudyError(f"{HEADER}: cannot match parameter '{name}' to an ArchConfig member")
-        type_, default = decls[name]
-        params.append(Param(name, type_, default, unit, doc, _cpp_number(lo), _cpp_number(hi), cls))
-    if not params or len(params) != len(decls):
-        raise StudyError(f"{HEADER}: parsed {len(params)} parameter specs for {len(decls)} ArchConfig members: "
-                         "the header's layout changed, update scripts/eie_studies/params.py")
+        doc = json.loads(r.stdout) if r.returncode == 0 else None
+        if doc.get("format") != "eie-params" or doc.get("version") != 1:
+            raise ValueError(f"format {doc.get('format')!r} version {doc.get('version')!r}")
+        params = [Param(e["name"], e["type"], e["default"], e["unit"], e["doc"], e["min"], e["max"], e["class"])
+                  for e in doc["params"]]
+    except (ValueError, TypeError, KeyError, AttributeError) as e:
+        raise StudyError(f"{tool('eie-sim')} --list-params --json: not the parameter table "
+                         f"(exit {r.returncode}: {(r.stderr or str(e)).strip()[:200]})") from None
     _TABLE = params
     return params
 
@@ -151,28 +123,23 @@ def layout_names():
     return [p.name for p in table() if p.cls == "layout"]
 
 
-def validate_config(cfg, where):
-    """Mirror of ArchConfig::validate()'s cross-field rules for a full configuration dict."""
-    entry_bits = cfg["weight_bits"] + cfg["index_bits"]
-
-    def fail(msg):
-        raise StudyError(f"{where}: {msg}")
-
-    if entry_bits > 16:
-        fail(f"weight_bits + index_bits = {entry_bits} exceeds 16 (an entry is stored in 16 bits)")
-    if cfg["spmat_line_bits"] % 8:
-        fail(f"spmat_line_bits = {cfg['spmat_line_bits']} must be a multiple of 8")
-    if cfg["spmat_line_bits"] // entry_bits == 0:
-        fail(f"spmat_line_bits = {cfg['spmat_line_bits']} cannot hold one {entry_bits}-bit entry "
-             "(weight_bits + index_bits)")
-    if (cfg["spmat_sram_bytes"] * 8) % cfg["spmat_line_bits"]:
-        fail(f"spmat_sram_bytes = {cfg['spmat_sram_bytes']} is not a whole number of "
-             f"{cfg['spmat_line_bits']}-bit lines")
-    if cfg["ptr_sram_bytes"] * 8 // cfg["ptr_bits"] < 2:
-        fail(f"ptr_sram_bytes = {cfg['ptr_sram_bytes']} holds fewer than two {cfg['ptr_bits']}-bit pointers")
-    if cfg["codebook_value_bits"] < cfg["weight_bits"]:
-        fail(f"codebook_value_bits = {cfg['codebook_value_bits']} is narrower than weight_bits = "
-             f"{cfg['weight_bits']}")
+def check_configs(checks):
+    """Checks full configurations with every rule of the model (eie-sim --check-config), in one
+    call: `checks` is a list of (where, config dict). Raises StudyError for the first invalid one,
+    naming its `where`."""
+    if not checks:
+        return
+    r = _run_eie_sim(["--check-config", "-", "--json"], json.dumps([c for _, c in checks]))
+    try:
+        results = json.loads(r.stdout)["results"]
+        if len(results) != len(checks):
+            raise ValueError(f"{len(results)} results for {len(checks)} configurations")
+    except (ValueError, TypeError, KeyError) as e:
+        raise StudyError(f"{tool('eie-sim')} --check-config: no result (exit {r.returncode}: "
+                         f"{(r.stderr or str(e)).strip()[:200]})") from None
+    for (where, _), res in zip(checks, results):
+        if not res["ok"]:
+            raise StudyError(f"{where}: {res['reason']}")
 
 
 def set_args(cfg, only=None):
@@ -182,6 +149,6 @@ def set_args(cfg, only=None):
         if only is not None and p.name not in only:
             continue
         v = cfg[p.name]
-        text = ("true" if v else "false") if p.is_bool else (repr(float(v)) if p.type == "double" else str(int(v)))
+        text = ("true" if v else "false") if p.is_bool else (str(int(v)) if p.is_int else repr(float(v)))
         out += ["--set", f"{p.name}={text}"]
     return out

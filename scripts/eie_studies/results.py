@@ -1,7 +1,7 @@
 """From point records to summary rows and results.csv.
 
-A benchmark is one layer, so a point's summary is its layer's statistics (with several layers the
-additive counters are summed and the ratios recomputed from the sums), flattened: nested objects
+A point's summary is eie-sim's run totals (a benchmark is one layer: that layer's figures; the
+derived figures are eie-sim's, never recomputed here), flattened: nested objects
 become column names joined by '_' (total.busy_cycles -> total_busy_cycles); per-PE arrays stay in
 the point's JSON file. docs/studies.md lists the columns.
 """
@@ -20,7 +20,6 @@ SKIP_KEYS = {"per_pe", "name", "arch", "layers", "pes", "command_line", "num_pes
 # The parameters grow_memories may enlarge (compress/encode.cpp): for each, a "simulated_" column holds
 # the value eie-sim actually ran with (its statistics' "arch"), next to the requested one.
 GROWN = ["spmat_sram_bytes", "ptr_sram_bytes", "ptr_bits", "act_sram_entries", "codebook_slots"]
-RATIO_KEYS = {"load_balance_efficiency", "useful_work", "real_work_ratio", "padding_share", "gops"}
 
 
 def flatten(obj, prefix="", out=None):
@@ -36,32 +35,6 @@ def flatten(obj, prefix="", out=None):
         elif isinstance(v, str) and not prefix:
             out[name] = v
     return out
-
-
-def _sum_layers(layers):
-    """Several layers: add the additive fields, recompute the ratios from the sums."""
-    flat = [flatten(l) for l in layers]
-    total = {}
-    for f in flat:
-        for k, v in f.items():
-            if isinstance(v, bool) or not isinstance(v, (int, float)):
-                continue
-            if k in RATIO_KEYS or k.endswith("_ratio") or k.endswith("_mw") or k.endswith("efficiency"):
-                continue
-            total[k] = total.get(k, 0) + v
-    cycles = total.get("cycles", 0)
-    if cycles:
-        w = [f.get("cycles", 0) / cycles for f in flat]
-        for k in ("load_balance_efficiency", "useful_work"):
-            if all(k in f for f in flat):
-                total[k] = sum(wi * f[k] for wi, f in zip(w, flat))
-    busy, pad = total.get("total_busy_cycles"), total.get("total_padding_cycles")
-    if busy is not None and pad is not None and busy + pad:
-        total["real_work_ratio"] = busy / (busy + pad)
-        total["padding_share"] = pad / (busy + pad)
-    if total.get("time_us"):
-        total["gops"] = 2.0 * total.get("useful_macs", 0) / (total["time_us"] * 1e-6) / 1e9
-    return total
 
 
 def batch_columns(batch):
@@ -93,11 +66,11 @@ def summary(rec):
         for k in GROWN:
             row["simulated_" + k] = arch.get(k)
         row["reencoded"] = stats.get("reencoded", row["reencoded"])
-        if "totals" in stats:
-            row.update(flatten(stats["totals"]))
-        else:  # an older statistics format without run totals
-            layers = stats.get("layers", [])
-            row.update(flatten(layers[0]) if len(layers) == 1 else _sum_layers(layers))
+        # eie-sim computes every derived figure (GOP/s, efficiencies) once, in C++: read, not recomputed.
+        if not isinstance(stats.get("totals"), dict):
+            raise StudyError(f"point {rec['point_id']}: its statistics have no 'totals' object (written by an "
+                             "older eie-sim): delete the point's file to run it again")
+        row.update(flatten(stats["totals"]))
         energy_pj = row.get("energy_total_pj")
         if energy_pj is not None:
             row["energy_uj"] = energy_pj / 1e6

@@ -271,7 +271,7 @@ def parse_sweep(obj, path, base_dir=None):
         combos = [_check_overrides(p, f"{path}: points[{i}]") for i, p in enumerate(pts)]
     _check_point_count(path, len(specs), [len(combos)])
 
-    points, seen = [], set()
+    points, seen, checks = [], set(), []
     for spec in specs:
         spec = dict(spec)
         if placement:
@@ -283,12 +283,13 @@ def parse_sweep(obj, path, base_dir=None):
             config.update(spec["arch"])
             config.update(overrides)
             where = f"{path}: benchmark {spec['name']}, point {i} ({', '.join(f'{k}={params.fmt_value(v)}' for k, v in combo.items()) or 'base'})"
-            params.validate_config(config, where)
+            checks.append((where, config))
             p = Point(spec, spec["placement"], overrides, config, combo, energy_table)
             if p.id in seen:
                 continue  # the same configuration twice (e.g. a value listed twice): run it once
             seen.add(p.id)
             points.append(p)
+    params.check_configs(checks)
     return Sweep(path, name, description, specs, placement, base, axes, points, energy_table, obj)
 
 

@@ -85,7 +85,7 @@ check no_image 2 -none- "missing IMAGE_DIR" --
 check empty_image 2 "" "IMAGE_DIR is empty" --
 check two_images 2 "$t/img" "one IMAGE_DIR" -- "$t/img"
 check unknown_option 2 "$t/img" "--bogus" -- --bogus
-check stall_range 2 "$t/img" "--stall" "0 <= P < 1" -- --stall 1.5
+check stall_range 2 "$t/img" "--stall" "0 <= P <= 0.99" -- --stall 1.5
 check vcd_pes_range 2 "$t/img" "--vcd-pes" "0 .. 3" -- --vcd-pes 4
 check vcd_pes_syntax 2 "$t/img" "--vcd-pes" "not a PE number" -- --vcd-pes 1,,2
 check vcd_window 2 "$t/img" "--vcd-from" -- --vcd-from 50 --vcd-to 10

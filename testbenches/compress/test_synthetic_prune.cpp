@@ -7,7 +7,10 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <fstream>
 #include <numeric>
+
+#include <nlohmann/json.hpp>
 
 #include "eie/compress/prune.hpp"
 #include "eie/hw/rng.hpp"
@@ -95,39 +98,37 @@ TEST_CASE("rng: xoshiro256** and splitmix64 match their reference outputs", "[sy
     }
 }
 
-TEST_CASE("synthetic: presets are the nine benchmark layers of EIE Table III", "[synthetic]") {
-    struct Row {
-        const char* name;
-        uint32_t in, out;
-        double w, a;
-        eie::Activation act;
-    };
-    const Row table[] = {
-        {"alex6", 9216, 4096, 0.09, 0.351, eie::Activation::relu},
-        {"alex7", 4096, 4096, 0.09, 0.353, eie::Activation::relu},
-        {"alex8", 4096, 1000, 0.25, 0.375, eie::Activation::relu},
-        {"vgg6", 25088, 4096, 0.04, 0.183, eie::Activation::relu},
-        {"vgg7", 4096, 4096, 0.04, 0.375, eie::Activation::relu},
-        {"vgg8", 4096, 1000, 0.23, 0.411, eie::Activation::relu},
-        {"ntwe", 4096, 600, 0.10, 1.0, eie::Activation::relu},
-        {"ntwd", 600, 8791, 0.11, 1.0, eie::Activation::identity},
-        {"ntlstm", 1201, 2400, 0.10, 1.0, eie::Activation::identity},
-    };
-    const auto names = eie::preset_names();
-    REQUIRE(names.size() == 9);
+TEST_CASE("synthetic: the presets are the benchmark specs of traces/benchmarks, in suite.txt's order", "[synthetic]") {
+    const std::string dir = std::string(EIE_SOURCE_DIR) + "/traces/benchmarks/";
+    std::vector<std::string> suite;
+    {
+        std::ifstream in(dir + "suite.txt");
+        REQUIRE(in);
+        for (std::string line; std::getline(in, line);)
+            if (!line.empty() && line[0] != '#') suite.push_back(line);
+    }
+    // EIE Table III has nine fully-connected benchmark layers.
+    REQUIRE(suite.size() == 9);
+    CHECK(eie::preset_names() == suite);
     std::vector<uint64_t> seeds;
-    for (std::size_t k = 0; k < 9; ++k) {
-        INFO("preset " << table[k].name);
-        CHECK(names[k] == table[k].name);
-        const SyntheticSpec s = eie::preset(table[k].name);
-        CHECK(s.name == table[k].name);
-        CHECK(s.in_len == table[k].in);
-        CHECK(s.out_len == table[k].out);
-        CHECK(s.weight_density == table[k].w);
-        CHECK(s.act_density == table[k].a);
-        CHECK(s.act == table[k].act);
-        CHECK_FALSE(s.bias);
-        CHECK(s.placement == Placement::uniform);
+    for (const std::string& name : suite) {
+        INFO("preset " << name);
+        std::ifstream in(dir + name + ".json");
+        REQUIRE(in);
+        const nlohmann::json j = nlohmann::json::parse(in);
+        const SyntheticSpec s = eie::preset(name);
+        CHECK(s.name == j.at("name").get<std::string>());
+        CHECK(s.in_len == j.at("in_len").get<uint32_t>());
+        CHECK(s.out_len == j.at("out_len").get<uint32_t>());
+        CHECK(s.weight_density == j.at("weight_density").get<double>());
+        CHECK(s.act_density == j.at("act_density").get<double>());
+        CHECK(s.seed == j.at("seed").get<uint64_t>());
+        CHECK(eie::to_string(s.placement) == j.at("placement").get<std::string>());
+        CHECK((s.act == eie::Activation::relu ? "relu" : "identity") == j.at("activation").get<std::string>());
+        CHECK(s.bias == j.at("bias").get<bool>());
+        std::vector<std::string> arch;
+        for (const auto& [k, v] : j.at("arch").items()) arch.push_back(k + "=" + v.dump());
+        CHECK(s.arch_overrides == arch);
         seeds.push_back(s.seed);
     }
     std::sort(seeds.begin(), seeds.end());
