@@ -30,3 +30,15 @@ if(EIE_WITH_PYTHON)
     endforeach()
   endif()
 endif()
+
+# Installing the module is opt-in (a platform's Python packaging may want it
+# elsewhere): -DEIE_INSTALL_PYTHON=ON puts eie_model.*.so in
+# PREFIX/EIE_PYTHON_INSTALL_DIR; add that folder to PYTHONPATH (docs/python.md).
+if(EIE_WITH_PYTHON)
+  option(EIE_INSTALL_PYTHON "Install the Python module eie_model (with cmake --install)" OFF)
+  set(EIE_PYTHON_INSTALL_DIR "${CMAKE_INSTALL_LIBDIR}/python3/dist-packages" CACHE STRING
+      "Where under the install prefix the Python module goes (relative to the prefix, or absolute)")
+  if(EIE_INSTALL_PYTHON)
+    install(TARGETS eie_model_python LIBRARY DESTINATION ${EIE_PYTHON_INSTALL_DIR})
+  endif()
+endif()

@@ -115,5 +115,28 @@ bool Pe::window_access(PeMemory m, bool write, uint64_t off, uint8_t* data, uint
     return false;
 }
 
+Pe::WindowSpan Pe::window_span(PeMemory m, uint64_t off) {
+    auto span = [&](void* base, uint64_t begin, uint64_t bytes) {
+        return off >= begin && off < begin + bytes ? WindowSpan{static_cast<uint8_t*>(base), begin, bytes}
+                                                   : WindowSpan{};
+    };
+    switch (m) {
+        case PeMemory::spmat: return span(spmat_read_.sram().bytes().data(), 0, spmat_read_.sram().bytes().size());
+        case PeMemory::ptr_even:
+        case PeMemory::ptr_odd: {
+            const uint32_t bank = m == PeMemory::ptr_odd ? 1 : 0;
+            return span(ptr_read_.sram().bank_data(bank), 0, (ptr_read_.sram().words() + 1 - bank) / 2 * 4);
+        }
+        case PeMemory::codebook: {
+            const uint64_t slot_bytes = arch_.codebook_entries() * 4, slot = off / slot_bytes;
+            if (slot >= codebooks_.size()) return {};
+            return span(codebooks_[slot].data(), slot * slot_bytes, slot_bytes);
+        }
+        case PeMemory::src_rf: return span(act_.src_rf().data(), 0, act_.src_rf().size() * 4);
+        case PeMemory::dst_rf: return span(act_.dst_rf().data(), 0, act_.dst_rf().size() * 4);
+        case PeMemory::act_sram: return span(act_.sram().data(), 0, act_.sram().size() * 4);
+    }
+    return {};
+}
 
 }  // namespace eie

@@ -76,6 +76,16 @@ public:
     // ---- the host window (I/O mode): `len` bytes at byte offset `off` of
     // memory `m`; false when the access falls outside it or is misaligned.
     bool window_access(PeMemory m, bool write, uint64_t off, uint8_t* data, uint32_t len);
+    // The contiguous backing store of memory `m` around byte offset `off`,
+    // laid out as the window shows it (bytes for the sparse-matrix SRAM, one
+    // 32-bit word per value elsewhere), for direct memory access: `bytes`
+    // bytes from window offset `begin` live at `data`. Empty (data null) when
+    // `off` is outside the memory. A codebook span is one slot.
+    struct WindowSpan {
+        uint8_t* data = nullptr;
+        uint64_t begin = 0, bytes = 0;
+    };
+    WindowSpan window_span(PeMemory m, uint64_t off);
     // ---- closed form: cycles the sparse-matrix read spends on the column
     // whose pointer pair starts at pointer address `ptr_addr` (entries from
     // `entry_base`), as the stages define them.

@@ -17,6 +17,8 @@ public:
     uint32_t word(uint64_t addr) const { return bank_[addr & 1][addr >> 1]; }
     uint32_t bank_word(uint32_t bank, uint64_t row) const { return bank_[bank][row]; }
     void set_word(uint64_t addr, uint32_t v) { bank_[addr & 1][addr >> 1] = v; }
+    // Bank `bank`'s words (host window and direct memory access).
+    uint32_t* bank_data(uint32_t bank) { return bank_[bank].data(); }
 
     // Reads p[addr] and p[addr+1]: one access to each bank.
     std::pair<uint32_t, uint32_t> read_pair(uint64_t addr, uint64_t& even_reads, uint64_t& odd_reads) const {

@@ -5,6 +5,7 @@
 // C++ one (the same code as the tools); its message becomes the exception's.
 #include <cmath>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -331,10 +332,18 @@ RunSetup setup_run(const py::object& image_or_dir, const py::object& set, const 
     return r;
 }
 
+// The SystemC kernel is one per process: simulations from several Python
+// threads (the GIL is released while simulating) take turns.
+std::mutex& kernel_mutex() {
+    static std::mutex m;
+    return m;
+}
+
 struct PySimRun {
     SimResult result;
     py::dict stats;
     PyImage image;
+    std::string verdict;
 };
 
 PySimRun simulate_py(const py::object& image_or_dir, const py::object& set, const py::object& config, double stall,
@@ -346,10 +355,12 @@ PySimRun simulate_py(const py::object& image_or_dir, const py::object& set, cons
     PySimRun out;
     {
         py::gil_scoped_release release;
+        std::lock_guard<std::mutex> one_kernel(kernel_mutex());
         out.result = simulate(s.image, so);
     }
     s.info.wall_seconds = out.result.wall_seconds;
     out.stats = to_python(stats_json(out.result, s.info)).cast<py::dict>();
+    out.verdict = verdict_line(out.result, s.info);
     out.image.image = std::make_shared<Image>(std::move(s.image));
     out.image.source = s.info.image_path;
     return out;
@@ -402,6 +413,7 @@ PyBatch batch_py(const py::object& image_or_dir, const py::object& inputs, const
     PyBatch out;
     {
         py::gil_scoped_release release;
+        std::lock_guard<std::mutex> one_kernel(kernel_mutex());
         out.result = run_batch(s.image, in, bo);
     }
     std::optional<AccuracyReport> acc;
@@ -525,6 +537,18 @@ PYBIND11_MODULE(eie_model, m) {
     m.def("read_image", [](const std::string& dir) { return image_arg(py::str(dir)); }, py::arg("dir"),
           "Reads an image directory made by eie-compress (validated as eie-sim does).");
 
+    m.def("layout_changes", [](const py::object& image_or_dir, const py::object& set, const py::object& config) {
+              const PyImage src = image_arg(image_or_dir);
+              const ArchConfig arch = arch_with(src.image->arch, set, config, "architecture (image, config and set)");
+              py::list l;
+              for (const ParamDiff& d : check_arch_change(src.image->arch, arch))
+                  l.append(py::make_tuple(d.name, d.from, d.to));
+              return l;
+          }, py::arg("image"), py::kw_only(), py::arg("set") = py::none(), py::arg("config") = py::none(),
+          "The layout parameters that `set`/`config` change from the image's architecture, as (name, from, to) "
+          "text: a non-empty list means simulate() re-encodes the image (eie-sim says 're-encoding the image for "
+          "name=to, ...'). Quantisation changes raise InputError, as in simulate().");
+
     m.def("compress", &compress, py::arg("layers"), py::kw_only(), py::arg("input") = py::none(),
           py::arg("calibration") = py::none(), py::arg("set") = py::none(), py::arg("config") = py::none(),
           py::arg("density") = py::none(), py::arg("threshold") = py::none(), py::arg("init") = "linear",
@@ -538,6 +562,8 @@ PYBIND11_MODULE(eie_model, m) {
     py::class_<PySimRun>(m, "SimRun", "One image through the cycle model, checked against the golden model")
         .def_readonly("stats", &PySimRun::stats, "the statistics, as eie-sim --stats writes them (docs/statistics.md)")
         .def_property_readonly("bit_exact", [](const PySimRun& r) { return r.result.bit_exact; })
+        .def_readonly("verdict", &PySimRun::verdict,
+                      "BIT-EXACT, or the first mismatch as eie-sim prints it ('MISMATCH at layer ...')")
         .def_property_readonly("outputs", [](const PySimRun& r) { return to_numpy_list(r.result.outputs); },
                                "every layer's output from the model (int32, fixed point)")
         .def_property_readonly("golden", [](const PySimRun& r) { return to_numpy_list(r.result.golden); })

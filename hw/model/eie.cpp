@@ -21,6 +21,7 @@ Eie::Eie(sc_module_name name, const ArchConfig& arch)
       host_("host_interface", arch, *this),
       socket(host_.socket),
       irq(host_.irq),
+      clk(host_.clk),
       ccu_("ccu", arch) {
     arch_.validate("EIE top level");
     pes_.reserve(arch.num_pes);
@@ -44,9 +45,18 @@ uint64_t Eie::batch_overhead_cycles() const { return eie::batch_overhead_cycles(
 
 void Eie::on_clock() {
     if (!computing_) return;  // static sensitivity: sleep until the next START
+    if (awaiting_edge_) {
+        // External clock: the first computing cycle is its next rising edge.
+        awaiting_edge_ = false;
+        next_trigger(host_.clock_edge());
+        return;
+    }
     cycle_ = static_cast<uint64_t>(sc_time_stamp() / period_ + 0.5);
     step();
-    if (computing_) next_trigger(period_);
+    if (computing_) {
+        if (host_.external_clock()) next_trigger(host_.clock_edge());
+        else next_trigger(period_);
+    }
 }
 
 void Eie::declare_signals(SignalSink& s) const {
@@ -144,6 +154,11 @@ void Eie::start(uint32_t first_layer, uint32_t num_layers, const std::vector<uin
     host_.run_started();
     layer_ = 0;
     start_layer();
+    if (host_.external_clock()) {
+        awaiting_edge_ = true;
+        start_event_.notify(SC_ZERO_TIME);
+        return;
+    }
     // The first computing cycle is the next clock edge.
     const double cycles_now = sc_time_stamp() / period_;
     const double next_edge = std::floor(cycles_now + 1e-9) + 1.0;

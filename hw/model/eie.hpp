@@ -9,6 +9,7 @@
 // computes, and sleeping on START otherwise. An sc_clock would cost two
 // kernel processes and a signal update per cycle, the largest share of a
 // small array's simulation time (docs/modelling.md has the measurement).
+// A platform that has a clock of its own binds it to `clk` instead.
 #pragma once
 
 #include <chrono>
@@ -36,6 +37,10 @@ public:
     // The host interface's target socket and done interrupt (memory_map.hpp).
     tlm_utils::simple_target_socket<HostInterface>& socket;
     sc_core::sc_signal<bool, sc_core::SC_MANY_WRITERS>& irq;
+    // Optional clock input (host_interface.hpp): bind a platform's clock to
+    // make its rising edges the array's cycles; unbound, the array times its
+    // own cycles. Same cycles and outputs either way.
+    sc_core::sc_port<sc_core::sc_signal_in_if<bool>, 1, sc_core::SC_ZERO_OR_MORE_BOUND>& clk;
 
     SC_HAS_PROCESS(Eie);
     Eie(sc_core::sc_module_name name, const ArchConfig& arch);
@@ -104,6 +109,7 @@ private:
 
     // computing-mode state
     bool computing_ = false;
+    bool awaiting_edge_ = false;  // external clock: START seen, first edge to come
     sc_core::sc_event start_event_;
     Phase phase_ = Phase::idle;
     std::vector<LayerDesc> run_layers_;

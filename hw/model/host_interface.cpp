@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include <fmt/format.h>
+
 #include "eie/pe/pe.hpp"
 
 namespace eie {
@@ -17,15 +19,51 @@ static_assert(uint32_t(PeMemory::spmat) == mmap::kSpmat && uint32_t(PeMemory::pt
               uint32_t(PeMemory::act_sram) == mmap::kActSram && kPeMemories == mmap::kRegions,
               "memory_map.hpp regions and pe/pe.hpp PeMemory must match");
 
+// DMI hands out the backing stores as they are: their 32-bit words are the
+// window's little-endian words only on a little-endian host.
+bool host_is_little_endian() {
+    const uint32_t one = 1;
+    uint8_t first;
+    std::memcpy(&first, &one, 1);
+    return first == 1;
+}
+
 }  // namespace
 
 HostInterface::HostInterface(sc_module_name name, const ArchConfig& arch, HostControlled& array)
-    : sc_module(name), socket("socket"), irq("irq"), arch_(arch), array_(array), period_(arch.clock_period_ns(), SC_NS) {
+    : sc_module(name),
+      socket("socket"),
+      irq("irq"),
+      clk("clk"),
+      arch_(arch),
+      array_(array),
+      period_(arch.clock_period_ns(), SC_NS) {
     desc_words_.assign(size_t(mmap::kMaxLayers) * mmap::kDescWords, 0);
     socket.register_b_transport(this, &HostInterface::b_transport);
+    socket.register_get_direct_mem_ptr(this, &HostInterface::get_direct_mem_ptr);
+    socket.register_transport_dbg(this, &HostInterface::transport_dbg);
 }
 
-void HostInterface::run_started() { status_ = mmap::kStatusBusy; }
+void HostInterface::end_of_elaboration() {
+    if (!external_clock()) return;
+    // An sc_clock can be checked; another signal is the platform's promise.
+    if (auto* c = dynamic_cast<const sc_clock*>(clk.get_interface()); c && c->period() != period_) {
+        SC_REPORT_ERROR("/eie/clock", fmt::format("{}: the clock bound to clk has period {}, but the architecture's "
+                                                  "clock period (clock_mhz) is {}; they must be equal",
+                                                  name(), c->period().to_string(), period_.to_string())
+                                          .c_str());
+    }
+}
+
+void HostInterface::run_started() {
+    status_ = mmap::kStatusBusy;
+    // The array owns the PE memories now (and swaps the register files at
+    // each layer's end): no initiator may keep a pointer into them.
+    if (dmi_granted_) {
+        dmi_granted_ = false;
+        socket->invalidate_direct_mem_ptr(mmap::kPeBase, mmap::kPeBase + (uint64_t(arch_.num_pes) << mmap::kPeShift) - 1);
+    }
+}
 
 void HostInterface::run_finished(uint32_t error) {
     error_ = error;
@@ -33,31 +71,66 @@ void HostInterface::run_finished(uint32_t error) {
     irq.write(ctrl_irq_enable_ != 0);
 }
 
-void HostInterface::b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
+bool HostInterface::route(tlm::tlm_generic_payload& trans) {
     const bool write = trans.get_command() == tlm::TLM_WRITE_COMMAND;
     if (!write && trans.get_command() != tlm::TLM_READ_COMMAND) {
         trans.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
-        return;
+        return false;
     }
     if (trans.get_byte_enable_ptr()) {
         trans.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
-        return;
+        return false;
     }
     const uint32_t len = trans.get_data_length();
     if (trans.get_streaming_width() < len) {
         trans.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
-        return;
+        return false;
     }
     const uint64_t addr = trans.get_address();
-    tlm::tlm_response_status rs = addr >= mmap::kPeBase ? access_pe(write, addr, trans.get_data_ptr(), len)
-                                                        : access_register(write, addr, trans.get_data_ptr(), len);
+    const tlm::tlm_response_status rs = addr >= mmap::kPeBase
+                                            ? access_pe(write, addr, trans.get_data_ptr(), len)
+                                            : access_register(write, addr, trans.get_data_ptr(), len);
     trans.set_response_status(rs);
-    if (rs == tlm::TLM_OK_RESPONSE) {
-        // I/O mode time: the DMA moves dma_bits per cycle.
-        const uint64_t io = (uint64_t(len) * 8 + arch_.dma_bits - 1) / arch_.dma_bits;
-        array_.count_io(len, io);
-        delay += period_ * double(io);
-    }
+    return rs == tlm::TLM_OK_RESPONSE;
+}
+
+void HostInterface::b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
+    if (!route(trans)) return;
+    trans.set_dmi_allowed(trans.get_address() >= mmap::kPeBase);
+    // I/O mode time: the DMA moves dma_bits per cycle.
+    const uint32_t len = trans.get_data_length();
+    const uint64_t io = (uint64_t(len) * 8 + arch_.dma_bits - 1) / arch_.dma_bits;
+    array_.count_io(len, io);
+    delay += period_ * double(io);
+}
+
+unsigned int HostInterface::transport_dbg(tlm::tlm_generic_payload& trans) {
+    // Memories only: the control and status registers act on access (START,
+    // IRQ_CLEAR), which a debugger's peek must not do.
+    if (trans.get_address() < mmap::kDescBase) return 0;
+    return route(trans) ? trans.get_data_length() : 0;
+}
+
+bool HostInterface::get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {
+    const uint64_t addr = trans.get_address();
+    // A refusal covers this address only: the same address may be granted
+    // once the run is over.
+    dmi.set_start_address(addr);
+    dmi.set_end_address(addr);
+    PeAddress a;
+    if (array_.computing() || !host_is_little_endian() || !decode_pe(addr, a)) return false;
+    const Pe::WindowSpan span = array_.window_of(a.pe).window_span(PeMemory(a.region), a.offset);
+    if (!span.data) return false;
+    const uint64_t base = addr - a.offset + span.begin;
+    dmi.set_dmi_ptr(span.data);
+    dmi.set_start_address(base);
+    dmi.set_end_address(base + span.bytes - 1);
+    dmi.allow_read_write();
+    // Per DMA beat (dma_bits), as b_transport annotates.
+    dmi.set_read_latency(period_);
+    dmi.set_write_latency(period_);
+    dmi_granted_ = true;
+    return true;
 }
 
 tlm::tlm_response_status HostInterface::access_register(bool write, uint64_t addr, uint8_t* data, uint32_t len) {
@@ -117,16 +190,23 @@ tlm::tlm_response_status HostInterface::access_register(bool write, uint64_t add
     return tlm::TLM_OK_RESPONSE;
 }
 
-tlm::tlm_response_status HostInterface::access_pe(bool write, uint64_t addr, uint8_t* data, uint32_t len) {
+bool HostInterface::decode_pe(uint64_t addr, PeAddress& out) const {
+    if (addr < mmap::kPeBase) return false;
     const uint64_t rel = addr - mmap::kPeBase;
     const uint64_t pe = rel >> mmap::kPeShift;
-    const uint32_t region =
+    out.region =
         static_cast<uint32_t>((rel >> mmap::kRegionShift) & ((1u << (mmap::kPeShift - mmap::kRegionShift)) - 1));
-    const uint64_t off = rel & ((uint64_t(1) << mmap::kRegionShift) - 1);
-    if (pe >= arch_.num_pes || region >= mmap::kRegions) return tlm::TLM_ADDRESS_ERROR_RESPONSE;
-    if (off + len > (uint64_t(1) << mmap::kRegionShift)) return tlm::TLM_ADDRESS_ERROR_RESPONSE;
+    out.offset = rel & ((uint64_t(1) << mmap::kRegionShift) - 1);
+    out.pe = static_cast<uint32_t>(pe);
+    return pe < arch_.num_pes && out.region < mmap::kRegions;
+}
+
+tlm::tlm_response_status HostInterface::access_pe(bool write, uint64_t addr, uint8_t* data, uint32_t len) {
+    PeAddress a;
+    if (!decode_pe(addr, a)) return tlm::TLM_ADDRESS_ERROR_RESPONSE;
+    if (a.offset + len > (uint64_t(1) << mmap::kRegionShift)) return tlm::TLM_ADDRESS_ERROR_RESPONSE;
     if (array_.computing()) return tlm::TLM_GENERIC_ERROR_RESPONSE;  // PE memories belong to the array
-    const bool ok = array_.window_of(uint32_t(pe)).window_access(PeMemory(region), write, off, data, len);
+    const bool ok = array_.window_of(a.pe).window_access(PeMemory(a.region), write, a.offset, data, len);
     return ok ? tlm::TLM_OK_RESPONSE : tlm::TLM_ADDRESS_ERROR_RESPONSE;
 }
 

@@ -17,7 +17,11 @@ use (and once more for every other layout that SHARED_LAYOUT or more points shar
 points are re-encoded by eie-sim on the fly.
 
 Each tool invocation is a subprocess; a pool of threads keeps `jobs` of them running (the threads
-only wait, so the parallelism is that of the processes). Every file is written to a temporary name
+only wait, so the parallelism is that of the processes). With one job, points are simulated in this
+process through the Python module eie_model when the build has it (docs/python.md): the same
+simulation and statistics as eie-sim's, without a process start and an image parse per point
+(EIE_STUDIES_SUBPROCESS=1 forces eie-sim). Several jobs keep subprocesses, since one process holds
+one SystemC kernel. Every file is written to a temporary name
 and renamed, so an interrupted run (Ctrl-C) leaves only complete files, and the next run skips
 every point whose file exists and is valid.
 """
@@ -44,6 +48,26 @@ FINAL_STATUSES = ("ok", "capacity", "mismatch")
 REENCODE_BREAK_EVEN = 4
 SHARED_LAYOUT = REENCODE_BREAK_EVEN
 _EXIT_STATUS = {0: "ok", 1: "mismatch", 3: "capacity"}
+
+
+def load_model_module():
+    """The Python module eie_model from the tools' build directory, or None when that build has
+    none (EIE_WITH_PYTHON off) or EIE_STUDIES_SUBPROCESS=1 asks for eie-sim."""
+    if os.environ.get("EIE_STUDIES_SUBPROCESS") == "1":
+        return None
+    path = os.path.join(os.path.dirname(tool("eie-sim")), "python")
+    if not os.path.isdir(path):
+        return None
+    if path not in sys.path:
+        sys.path.insert(0, path)
+    try:
+        import eie_model
+    except ImportError:
+        return None
+    # Another eie_model first on sys.path would be another build's.
+    if os.path.dirname(os.path.abspath(eie_model.__file__)) != os.path.abspath(path):
+        return None
+    return eie_model
 
 
 class _Children:
@@ -174,6 +198,9 @@ class Runner:
         self.shared = work_name is not None
         self.tmp_dir = os.path.join(self.tmp_root, work_name) if self.shared else self.tmp_root
         self.record_extra = dict(record_extra or {})
+        # In-process simulation: one point at a time only (the module takes turns on one kernel).
+        self.model = load_model_module() if self.jobs == 1 else None
+        self._images = {}  # image dir -> eie_model.Image, parsed once per run
 
     def log(self, msg):
         if not self.quiet:
@@ -276,7 +303,11 @@ class Runner:
         if point.energy_table:
             cmd += ["--energy-table", point.energy_table]
         t0 = time.monotonic()
-        rc, _, err = self.children.run(cmd)
+        if self.model is not None:
+            rc, err, stats = self._simulate_in_process(point, image, cmd)
+        else:
+            rc, _, err = self.children.run(cmd)
+            stats = None
         wall = time.monotonic() - t0
         status = _EXIT_STATUS.get(rc)
         rec = {"point_id": point.id, "benchmark": point.bench, "placement": point.placement,
@@ -292,7 +323,9 @@ class Runner:
                 pass
             return None, (f"eie-sim failed on point {point.id} (exit {rc}): {err.strip()}\n"
                           f"  command: {' '.join(cmd)}")
-        if status != "capacity":
+        if stats is not None:
+            rec["stats"] = stats
+        elif status != "capacity":
             try:
                 with open(stats_tmp) as f:
                     rec["stats"] = json.load(f)
@@ -303,6 +336,41 @@ class Runner:
             rec["stats"] = None
         atomic_write_json(self.point_path(point), rec)
         return rec, None
+
+    def _simulate_in_process(self, point, image, cmd):
+        """The point through eie_model: (eie-sim's exit code, its stderr, the statistics or None),
+        as the subprocess would give them; the statistics' command_line is the eie-sim command."""
+        m = self.model
+        sets = params.set_args(point.config)
+        kw = {"set": [sets[i + 1] for i in range(0, len(sets), 2)], "energy_table": point.energy_table}
+        err = []
+        try:
+            img = self._images.get(image)
+            if img is None:
+                img = self._images[image] = m.read_image(image)
+            changes = m.layout_changes(img, set=kw["set"])
+            if changes:
+                err.append(f"eie-sim: re-encoding the image for {', '.join(f'{n}={to}' for n, _, to in changes)} "
+                           f"(layout parameter{'' if len(changes) == 1 else 's'} changed)")
+            if benchmarks.is_network(point.spec):
+                spec = point.spec
+                run = m.run_batch(img, spec["inputs"], labels=spec["labels"] or None, first=spec["first"],
+                                  count=spec["count"], every=spec["every"], jobs=1, **kw)
+                verdict = "" if run.bit_exact else "MISMATCH: an inference differs from the golden model"
+            else:
+                run = m.simulate(img, **kw)
+                verdict = run.verdict
+        except m.CapacityError as e:
+            return 3, "\n".join(err + [f"eie-sim: {e}"]), None
+        except m.InputError as e:
+            return 2, "\n".join(err + [f"eie-sim: {e}"]), None
+        except m.SimulationError as e:
+            return 4, "\n".join(err + [f"eie-sim: internal error: {e}"]), None
+        stats = dict(run.stats)
+        stats["command_line"] = " ".join(cmd)
+        if not run.bit_exact:
+            err.append(f"eie-sim: {verdict}")
+        return (0 if run.bit_exact else 1), "\n".join(err), stats
 
     def split_done(self, points):
         """(records of the points already done, the points still to run)."""
@@ -367,7 +435,9 @@ class Runner:
         records, todo = self.split_done(points)
         skipped = len(points) - len(todo)
         self.log(f"{len(points)} points, {skipped} already done (skipped, not recomputed), {len(todo)} to run "
-                 f"on {self.jobs} parallel jobs; output in {self.out}")
+                 f"on {self.jobs} parallel jobs"
+                 + (" (simulated in this process by eie_model)" if self.model is not None else "")
+                 + f"; output in {self.out}")
         errors = []
         if todo:
             def work(pool):

@@ -2,7 +2,13 @@
 # The model through add_subdirectory() of the source tree (docs/embedding.md):
 # examples/vp configured with -DEIE_SOURCE_DIR builds the libraries as a
 # component (no tools, no tests added to the platform's CTest, no forced
-# flags) and its run equals the golden model. Cleans up after itself.
+# flags) and its run equals the golden model; then the same platform through
+# FetchContent (SOURCE_DIR = the tree) must give the same run.
+# Bounded: only the example target is built; ccache is the compiler
+# launcher with its base directory at the temporary root, so the
+# FetchContent build (same layout, different root) is served from the cache
+# the first build filled, and a second run of the test from the first's.
+# Cleans up after itself.
 # Usage: embed_subdirectory.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$(cd "$1" && pwd)
@@ -10,7 +16,12 @@ src=$(cd "$2" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 launcher=()
-command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+if command -v ccache >/dev/null; then
+    launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+    # Paths under the base directory enter the cache key relative to the
+    # compiler's working directory: the random temporary root drops out.
+    export CCACHE_BASEDIR=$tmp
+fi
 
 "$build/eie-compress" --synthetic 200,300 --weight-density 0.2 --pes 4 -q -o "$tmp/img"
 cmake -S "$src/examples/vp" -B "$tmp/vp" -G Ninja "${launcher[@]}" -DEIE_SOURCE_DIR="$src" \
@@ -27,4 +38,13 @@ done
 out=$("$tmp/vp/eie_vp" "$tmp/img")
 echo "$out"
 grep -q "equal to the golden model" <<<"$out" || { echo "FAIL: $out"; exit 1; }
+
+# FetchContent_Declare(SOURCE_DIR ...) + FetchContent_MakeAvailable: the
+# same component, the same run.
+cmake -S "$src/examples/vp" -B "$tmp/vp_fc" -G Ninja "${launcher[@]}" -DEIE_SOURCE_DIR="$src" -DEIE_FETCHCONTENT=ON \
+      >"$tmp/configure_fc.log" 2>&1 || { cat "$tmp/configure_fc.log"; exit 1; }
+grep -q '^FETCHCONTENT_BASE_DIR' "$tmp/vp_fc/CMakeCache.txt" || { echo "FAIL: FetchContent was not used"; exit 1; }
+cmake --build "$tmp/vp_fc" --target eie_vp -- -j2 >"$tmp/build_fc.log" 2>&1 || { cat "$tmp/build_fc.log"; exit 1; }
+out_fc=$("$tmp/vp_fc/eie_vp" "$tmp/img")
+[ "$out_fc" = "$out" ] || { echo "FAIL: the FetchContent platform's run differs:"; echo "$out_fc"; exit 1; }
 echo "embed_subdirectory: ok"

@@ -93,19 +93,42 @@ else
 fi
 
 # Symbols: what eie_model's objects need that neither they nor the
-# foundation define must not come from the front-end or zlib.
-lib() { find "$build" -maxdepth 2 -name "lib$1.a" | head -n 1; }
-model_a=$(lib eie_model) base_a=$(lib eie_base) compress_a=$(lib eie_compress)
-if [ -z "$model_a" ] || [ -z "$base_a" ] || [ -z "$compress_a" ]; then
-    fail "libeie_model.a, libeie_base.a or libeie_compress.a not found in $build"
+# foundation define must not come from the front-end or zlib. Static
+# (lib*.a) or shared (lib*.so, BUILD_SHARED_LIBS=ON) builds alike; a shared
+# model must also not record the front-end or zlib as a needed library.
+lib() {
+    local f
+    f=$(find "$build" -maxdepth 2 \( -name "lib$1.a" -o -name "lib$1.so" \) | head -n 1)
+    echo "$f"
+}
+model_lib=$(lib eie_model) base_lib=$(lib eie_base) compress_lib=$(lib eie_compress)
+if [ -z "$model_lib" ] || [ -z "$base_lib" ] || [ -z "$compress_lib" ]; then
+    fail "libeie_model, libeie_base or libeie_compress (.a or .so) not found in $build"
 else
-    defined() { nm --defined-only -g "$@" 2>/dev/null | awk 'NF == 3 { print $3 }' | sort -u; }
-    needed=$(comm -23 <(nm --undefined-only -g "$model_a" 2>/dev/null | awk '{ print $NF }' | sort -u) \
-                      <(defined "$model_a" "$base_a"))
-    from_compress=$(comm -12 <(echo "$needed") <(defined "$compress_a"))
+    # nm's view of a library's dynamic symbols when shared, of its objects' when static.
+    symbols() {
+        local kind=$1 f
+        shift
+        for f in "$@"; do
+            case "$f" in
+                *.so) nm -D "$kind" "$f" 2>/dev/null ;;
+                *) nm "$kind" -g "$f" 2>/dev/null ;;
+            esac
+        done
+    }
+    defined() { symbols --defined-only "$@" | awk 'NF == 3 { print $3 }' | sort -u; }
+    needed=$(comm -23 <(symbols --undefined-only "$model_lib" | awk '{ print $NF }' | sort -u) \
+                      <(defined "$model_lib" "$base_lib"))
+    from_compress=$(comm -12 <(echo "$needed") <(defined "$compress_lib"))
     [ -z "$from_compress" ] || fail "eie_model needs front-end symbols:"$'\n'"$(echo "$from_compress" | c++filt | head -n 20)"
     zlib=$(echo "$needed" | grep -E '^(inflate|deflate|crc32|gz|zlib|compress|uncompress)' || true)
     [ -z "$zlib" ] || fail "eie_model needs zlib symbols: $zlib"
+    case "$model_lib" in
+        *.so)
+            dyn=$(readelf -d "$model_lib" | awk '/NEEDED/ { print $NF }')
+            bad=$(echo "$dyn" | grep -E 'libeie_compress|libeie_train|libz\.|libtorch' || true)
+            [ -z "$bad" ] || fail "the shared eie_model needs $bad" ;;
+    esac
 fi
 
 [ "$fails" -eq 0 ] || exit 1
