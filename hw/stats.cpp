@@ -28,7 +28,7 @@ PeStats LayerStats::pe_total() const {
 DerivedFigures derive_figures(const PeStats& t, uint64_t cycles, uint64_t useful_macs, uint64_t num_pes,
                               double clock_mhz) {
     DerivedFigures d;
-    const double seconds = double(cycles) / (clock_mhz * 1e6);
+    const double seconds = cycles_to_seconds(cycles, clock_mhz);
     d.time_us = seconds * 1e6;
     d.gops = seconds > 0 ? kOpsPerMac * double(useful_macs) / seconds / 1e9 : 0.0;
     const double pe_cycles = double(num_pes) * double(cycles);

@@ -73,6 +73,10 @@ struct CcuStats {
 // Operations per multiply-accumulate in GOP/s (a multiply and an add).
 constexpr double kOpsPerMac = 2.0;
 
+// Seconds of `cycles` clock cycles at `clock_mhz`: every time figure (layer,
+// run, I/O mode, energy) goes through this.
+inline double cycles_to_seconds(uint64_t cycles, double clock_mhz) { return double(cycles) / (clock_mhz * 1e6); }
+
 // The figures derived from the counters of a span of computing cycles (a
 // layer, or a whole run): the one definition of each (docs/statistics.md).
 // Every statistics JSON carries them, so scripts read them, never recompute.

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "eie/hw/geometry.hpp"
 #include "eie/hw/model/memory_map.hpp"
 #include "eie/pe/spmat_sram.hpp"
 
@@ -159,7 +160,7 @@ std::vector<int32_t> HostDriver::read_output(const Image& image, uint32_t layer)
     const uint32_t n = image.arch.num_pes;
     std::vector<int32_t> out(l.out_len);
     for (uint32_t p = 0; p < n && p < l.out_len; ++p) {
-        const uint64_t local = (l.out_len - p + n - 1) / n;
+        const uint64_t local = local_length(l.out_len, n, p);
         std::vector<uint32_t> words(local);
         uint64_t addr = l.output.in_sram ? mmap::pe_addr(p, mmap::kActSram, uint64_t(l.output.sram_base) * 4)
                                          : mmap::pe_addr(p, mmap::kSrcRf, 0);

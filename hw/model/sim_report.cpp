@@ -43,8 +43,6 @@ std::string energy_text(double pj) {
     return fmt::format("{:.1f} pJ", pj);
 }
 
-double seconds_of(uint64_t cycles, double clock_mhz) { return double(cycles) / (clock_mhz * 1e6); }
-
 std::string closed_form_text(uint64_t cycles, uint64_t closed) {
     if (cycles == closed) return fmt::format("{} (equal)", group(closed));
     if (cycles > closed) return fmt::format("{} (+{})", group(closed), group(cycles - closed));
@@ -157,7 +155,7 @@ nlohmann::json stats_json(const SimResult& r, const SimRunInfo& info) {
 
     j["io"] = {{"cycles", r.stats.io_cycles},
                {"bytes", r.stats.io_bytes},
-               {"time_us", seconds_of(r.stats.io_cycles, a.clock_mhz) * 1e6}};
+               {"time_us", cycles_to_seconds(r.stats.io_cycles, a.clock_mhz) * 1e6}};
     j["area"] = estimate_area(a, info.energy_table).to_json();
     j["energy_table"] = {{"source", info.energy_table_source}, {"values", info.energy_table.to_json()}};
 
@@ -248,7 +246,7 @@ std::string format_summary(const SimResult& r, const SimRunInfo& info) {
 
     s += fmt::format("\nI/O mode (host loads and read-back over TLM, not in the figures above): {} cycles, {}, {:.3f} us\n",
                      group(r.stats.io_cycles), bytes_text(r.stats.io_bytes),
-                     seconds_of(r.stats.io_cycles, a.clock_mhz) * 1e6);
+                     cycles_to_seconds(r.stats.io_cycles, a.clock_mhz) * 1e6);
     if (info.vcd) {
         const auto& v = *info.vcd;
         s += fmt::format("Waveform: {} ({} signals, PEs {}, cycles {}: {} dumped, {})\n", v.path, v.signals,
