@@ -75,6 +75,27 @@ nlohmann::json to_json(const CcuStats& s) {
     return j;
 }
 
+nlohmann::json stats_fields_json() {
+    nlohmann::json pe = nlohmann::json::array(), ccu = nlohmann::json::array();
+#define X(f, meaning) pe.push_back({{"name", #f}, {"meaning", meaning}, {"combine", "sum"}});
+    EIE_PE_COUNTERS(X)
+#undef X
+#define X(f, meaning) pe.push_back({{"name", #f}, {"meaning", meaning}, {"combine", "max"}});
+    EIE_PE_MAXIMA(X)
+#undef X
+#define X(f, meaning) ccu.push_back({{"name", #f}, {"meaning", meaning}, {"combine", "sum"}});
+    EIE_CCU_COUNTERS(X)
+#undef X
+    nlohmann::json derived;
+    put_derived(derived, DerivedFigures{});
+    nlohmann::json names = nlohmann::json::array();
+    for (const auto& [k, v] : derived.items()) {
+        (void)v;
+        names.push_back(k);
+    }
+    return {{"format", "eie-stats-fields"}, {"version", 1}, {"per_pe", pe}, {"ccu", ccu}, {"derived", names}};
+}
+
 nlohmann::json to_json(const LayerStats& s, double clock_mhz) {
     nlohmann::json j;
     j["name"] = s.name;

@@ -127,4 +127,10 @@ nlohmann::json to_json(const CcuStats& s);
 // Includes the derived figures (time, GOP/s at clock_mhz, efficiencies).
 nlohmann::json to_json(const LayerStats& s, double clock_mhz);
 
+// The counter lists and the derived figures as data (format "eie-stats-fields",
+// version 1): `per_pe` and `ccu` [{name, meaning, combine: "sum" | "max"}],
+// `derived` [names]. Printed by eie-sim --list-stats --json; the documentation
+// check holds docs/statistics.md to it.
+nlohmann::json stats_fields_json();
+
 }  // namespace eie
