@@ -66,6 +66,7 @@ SimResult simulate(const Image& image, const SimOptions& options) {
         } catch (const std::exception& e) {
             error = e.what();
         }
+        sc_core::sc_stop();  // the host program is the whole simulation
     });
     host.socket.bind(eie.socket);
     if (options.on_elaborated) options.on_elaborated(eie);

@@ -93,9 +93,10 @@ victim=$(ls "$out/points" | head -1)
 rm "$out/points/$victim"
 "$src/scripts/sweep" "$t/sweep.json" --jobs 2 --out "$out" 2> "$t/err3"
 check "after deleting one point: 5 skipped, it alone rerun" 'grep -q "5 already done (skipped, not recomputed), 1 to run" "$t/err3" && [ -f "$out/points/$victim" ]'
-# Host timings (wall seconds, simulation speed) are measurements, not results, and `reencoded`
-# says which image the planner shared (a point rerun alone gets an image of its own layout, the
-# same one eie-sim's re-encoding makes): compare the rest.
+# Host timings (wall seconds, simulation speed) are measurements, not results: compare the rest.
+# So is `reencoded`: a point run alone gets an image compressed at its own layout, while in the full
+# run it may have shared another layout's image and been re-encoded by eie-sim (which point is the
+# victim depends on the point ids). Both routes must give the same statistics, which this checks.
 same_results() {
   "$py" - "$1" "$2" <<'EOF'
 import csv, sys
