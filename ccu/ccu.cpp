@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "eie/hw/geometry.hpp"
 #include "eie/pe/pe.hpp"
 
 namespace eie {
@@ -44,7 +45,7 @@ void Ccu::set_stall(double probability, uint64_t seed) { stall_.configure(probab
 
 void Ccu::start_batch(const LayerDesc& layer) {
     layer_ = &layer;
-    packs_ = (layer.in_len + arch_.num_pes - 1) / arch_.num_pes;
+    packs_ = max_local_length(layer.in_len, arch_.num_pes);  // a pack holds one element of each PE
     next_pack_ = 0;
     pack_loaded_ = false;
     bias_pending_ = layer.has_bias;

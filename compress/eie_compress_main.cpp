@@ -21,6 +21,7 @@
 #include "eie/compress/compressor.hpp"
 #include "eie/hw/file_io.hpp"
 #include "eie/hw/image_io.hpp"
+#include "eie/hw/layer_label.hpp"
 #include "eie/hw/npy.hpp"
 #include "eie/compress/import/model_file.hpp"
 #include "eie/compress/synthetic.hpp"
@@ -185,7 +186,20 @@ std::vector<std::string> rewrite_bias_flag(int argc, char** argv) {
     return args;
 }
 
-int run(int argc, char** argv) {
+// The command line, parsed: what was given (not defaulted) and its text.
+struct Args {
+    po::variables_map vm;
+    std::string opt(const char* name) const { return vm.count(name) ? vm[name].as<std::string>() : std::string(); }
+    bool has(const char* name) const { return vm.count(name) > 0 && !vm[name].defaulted(); }
+};
+
+// The options --help shows, and the hidden synthetic-bias flag.
+struct OptionSets {
+    po::options_description visible{"eie-compress: compress fully-connected layers into an EIE image directory"};
+    po::options_description all;
+};
+
+OptionSets describe_options() {
     po::options_description src("Source of the layers (exactly one)");
     src.add_options()
         ("preset", po::value<std::string>(), "synthetic benchmark layer: alex6 alex7 alex8 vgg6 vgg7 vgg8 ntwe ntwd ntlstm")
@@ -233,219 +247,273 @@ int run(int argc, char** argv) {
         ("version", "print the version and exit");
     po::options_description hidden;
     hidden.add_options()("synthetic-bias", "");
-    po::options_description visible("eie-compress: compress fully-connected layers into an EIE image directory");
-    visible.add(src).add(srcopt).add(comp).add(archo).add(outo);
-    po::options_description all;
-    all.add(visible).add(hidden);
+    OptionSets o;
+    o.visible.add(src).add(srcopt).add(comp).add(archo).add(outo);
+    o.all.add(o.visible).add(hidden);
+    return o;
+}
 
-    po::variables_map vm;
+Args parse_command_line(int argc, char** argv, const OptionSets& options) {
+    Args a;
     try {
         auto args = rewrite_bias_flag(argc, argv);
-        po::store(po::command_line_parser(args).options(all).run(), vm);
-        po::notify(vm);
+        po::store(po::command_line_parser(args).options(options.all).run(), a.vm);
+        po::notify(a.vm);
     } catch (const po::error& e) {
         throw UsageError(fmt::format("{} (see --help)", e.what()));
     }
-    if (vm.count("help")) {
-        std::cout << visible << "\nExit codes: 0 ok, 2 bad input or usage, 3 a layer does not fit the memories, "
-                                "4 internal error.\n";
-        return 0;
-    }
-    if (vm.count("version")) {
-        std::cout << "eie-compress " << kEieVersion << "\n";
-        return 0;
-    }
-    auto opt = [&](const char* name) { return vm.count(name) ? vm[name].as<std::string>() : std::string(); };
-    auto has = [&](const char* name) { return vm.count(name) > 0 && !vm[name].defaulted(); };
+    return a;
+}
 
-    int nsrc = has("preset") + has("synthetic") + has("weights") + has("npz");
+// The options that go together, checked before any file is read.
+void check_option_combinations(const Args& a) {
+    int nsrc = a.has("preset") + a.has("synthetic") + a.has("weights") + a.has("npz");
     if (nsrc != 1)
         throw UsageError(fmt::format("give exactly one source of layers: --preset, --synthetic, --weights or --npz ({} "
                                      "given; see --help)",
                                      nsrc));
-    if (!has("output")) throw UsageError("-o DIR (the image directory to write) is required");
-    const std::string out_dir = opt("output");
-    const std::string json_path = opt("json");
-    check_output_paths(out_dir, json_path);
-    if (has("layers") && !has("npz")) throw UsageError("--layers goes with --npz");
-    if (has("bias") && !has("weights"))
+    if (!a.has("output")) throw UsageError("-o DIR (the image directory to write) is required");
+    check_output_paths(a.opt("output"), a.opt("json"));
+    if (a.has("layers") && !a.has("npz")) throw UsageError("--layers goes with --npz");
+    if (a.has("bias") && !a.has("weights"))
         throw UsageError(fmt::format("--bias {}: a bias file goes with --weights (synthetic layers take --bias alone)",
-                                     opt("bias")));
-    if (has("synthetic-bias") && !(has("preset") || has("synthetic")))
+                                     a.opt("bias")));
+    if (a.has("synthetic-bias") && !(a.has("preset") || a.has("synthetic")))
         throw UsageError("--bias without a file: only synthetic layers (--preset, --synthetic) take --bias alone; "
                          "give --bias B.npy with --weights");
-    if (has("name") && !has("synthetic")) throw UsageError("--name goes with --synthetic");
-    if (has("placement") && !(has("preset") || has("synthetic")))
+    if (a.has("name") && !a.has("synthetic")) throw UsageError("--name goes with --synthetic");
+    if (a.has("placement") && !(a.has("preset") || a.has("synthetic")))
         throw UsageError("--placement goes with --preset or --synthetic");
+}
 
-    const uint64_t seed = static_cast<uint64_t>(parse_int(opt("seed"), "--seed", 0, std::numeric_limits<long long>::max()));
-    const double act_density = parse_double(opt("act-density"), "--act-density");
-    if (!(act_density >= 0 && act_density <= 1))
-        throw UsageError(fmt::format("--act-density: {} is out of range (allowed: 0 .. 1)", act_density));
-
-    // --- layers and input
+// What the layers come from, and what they bring with them.
+struct LayerSource {
     std::vector<FloatLayer> layers;
     std::vector<double> input;
     bool have_input = false;
-    std::string source;
+    std::string name;                      // "preset alex7", "synthetic 64x48", a file path
     std::vector<std::string> preset_arch;  // what the preset needs of the architecture
-    if (has("preset") || has("synthetic")) {
-        SyntheticSpec spec;
-        if (has("preset")) {
-            try {
-                spec = preset(opt("preset"));
-            } catch (const std::invalid_argument& e) {
-                throw UsageError(fmt::format("--preset: {}", e.what()));
-            }
-            source = "preset " + opt("preset");
-            preset_arch = spec.arch_overrides;
-            if (has("weight-density")) throw UsageError("--weight-density goes with --synthetic (a preset fixes it)");
-            if (has("act-density")) spec.act_density = act_density;
-        } else {
-            auto dims = split(opt("synthetic"), ',');
-            if (dims.size() != 2)
-                throw UsageError(fmt::format("--synthetic: '{}' must be IN,OUT (input length, output length)",
-                                             opt("synthetic")));
-            spec.in_len = static_cast<uint32_t>(parse_int(dims[0], "--synthetic IN", 1, 1 << 26));
-            spec.out_len = static_cast<uint32_t>(parse_int(dims[1], "--synthetic OUT", 1, 1 << 26));
-            spec.weight_density = parse_double(opt("weight-density"), "--weight-density");
-            if (!(spec.weight_density >= 0 && spec.weight_density <= 1))
-                throw UsageError(fmt::format("--weight-density: {} is out of range (allowed: 0 .. 1)", spec.weight_density));
-            spec.act_density = act_density;
-            source = fmt::format("synthetic {}x{}", spec.in_len, spec.out_len);
-            if (has("name")) {
-                if (opt("name").empty()) throw UsageError("--name: the layer name must not be empty");
-                spec.name = opt("name");
-            }
+};
+
+// --preset or --synthetic: the spec, with the user's seed, density, bias and placement.
+SyntheticSpec synthetic_spec(const Args& a, uint64_t seed, double act_density, LayerSource& src) {
+    SyntheticSpec spec;
+    if (a.has("preset")) {
+        try {
+            spec = preset(a.opt("preset"));
+        } catch (const std::invalid_argument& e) {
+            throw UsageError(fmt::format("--preset: {}", e.what()));
         }
-        if (has("seed")) spec.seed = seed;
-        if (has("synthetic-bias")) spec.bias = true;
-        if (has("placement")) {
-            try {
-                spec.placement = parse_placement(opt("placement"));
-            } catch (const std::invalid_argument& e) {
-                throw UsageError(fmt::format("--placement: {}", e.what()));
-            }
-        }
-        layers.push_back(make_synthetic_layer(spec));
-        auto x = make_synthetic_input(spec);
-        input.assign(x.begin(), x.end());
-        have_input = true;
-    } else if (has("weights")) {
-        const std::string wpath = opt("weights");
-        FloatLayer L = layer_from_array(read_npy(wpath), wpath, fs::path(wpath).stem().string());
-        if (has("bias")) add_bias(L, read_npy(opt("bias")), opt("bias"));
-        L.act = Activation::identity;
-        layers.push_back(std::move(L));
-        source = wpath;
+        src.name = "preset " + a.opt("preset");
+        src.preset_arch = spec.arch_overrides;
+        if (a.has("weight-density")) throw UsageError("--weight-density goes with --synthetic (a preset fixes it)");
+        if (a.has("act-density")) spec.act_density = act_density;
     } else {
-        const std::string path = opt("npz");  // .npz / .safetensors with --layers; .pt / .onnx in the model's order
-        layers = read_model_layers(path, has("layers") ? opt("layers") : "");
-        source = path;
+        auto dims = split(a.opt("synthetic"), ',');
+        if (dims.size() != 2)
+            throw UsageError(fmt::format("--synthetic: '{}' must be IN,OUT (input length, output length)",
+                                         a.opt("synthetic")));
+        spec.in_len = static_cast<uint32_t>(parse_int(dims[0], "--synthetic IN", 1, 1 << 26));
+        spec.out_len = static_cast<uint32_t>(parse_int(dims[1], "--synthetic OUT", 1, 1 << 26));
+        spec.weight_density = parse_double(a.opt("weight-density"), "--weight-density");
+        if (!(spec.weight_density >= 0 && spec.weight_density <= 1))
+            throw UsageError(fmt::format("--weight-density: {} is out of range (allowed: 0 .. 1)", spec.weight_density));
+        spec.act_density = act_density;
+        src.name = fmt::format("synthetic {}x{}", spec.in_len, spec.out_len);
+        if (a.has("name")) {
+            if (a.opt("name").empty()) throw UsageError("--name: the layer name must not be empty");
+            spec.name = a.opt("name");
+        }
     }
-    const std::size_t n = layers.size();
-    if (has("activation")) {
-        auto acts = per_layer(opt("activation"), n, "--activation");
-        for (std::size_t l = 0; l < n; ++l) {
+    if (a.has("seed")) spec.seed = seed;
+    if (a.has("synthetic-bias")) spec.bias = true;
+    if (a.has("placement")) {
+        try {
+            spec.placement = parse_placement(a.opt("placement"));
+        } catch (const std::invalid_argument& e) {
+            throw UsageError(fmt::format("--placement: {}", e.what()));
+        }
+    }
+    return spec;
+}
+
+// The layers from the one source given, with their activations; a synthetic
+// source brings its input too.
+LayerSource read_layers(const Args& a, uint64_t seed, double act_density) {
+    LayerSource src;
+    if (a.has("preset") || a.has("synthetic")) {
+        const SyntheticSpec spec = synthetic_spec(a, seed, act_density, src);
+        src.layers.push_back(make_synthetic_layer(spec));
+        auto x = make_synthetic_input(spec);
+        src.input.assign(x.begin(), x.end());
+        src.have_input = true;
+    } else if (a.has("weights")) {
+        const std::string wpath = a.opt("weights");
+        FloatLayer L = layer_from_array(read_npy(wpath), wpath, fs::path(wpath).stem().string());
+        if (a.has("bias")) add_bias(L, read_npy(a.opt("bias")), a.opt("bias"));
+        L.act = Activation::identity;
+        src.layers.push_back(std::move(L));
+        src.name = wpath;
+    } else {
+        const std::string path = a.opt("npz");  // .npz / .safetensors with --layers; .pt / .onnx in the model's order
+        src.layers = read_model_layers(path, a.has("layers") ? a.opt("layers") : "");
+        src.name = path;
+    }
+    if (a.has("activation")) {
+        auto acts = per_layer(a.opt("activation"), src.layers.size(), "--activation");
+        for (std::size_t l = 0; l < src.layers.size(); ++l) {
             try {
-                layers[l].act = parse_activation(acts[l]);
+                src.layers[l].act = parse_activation(acts[l]);
             } catch (const CompressError& e) {
                 throw UsageError(fmt::format("--activation: {}", e.what()));
             }
         }
     }
-    if (has("input")) {
-        input = read_vectors(opt("input"), layers[0].in_len, "input", true)[0];
-        have_input = true;
-    }
-    if (!have_input) {
-        // A deterministic random post-ReLU input with the requested density.
-        SyntheticSpec spec;
-        spec.in_len = layers[0].in_len;
-        spec.out_len = 1;
-        spec.act_density = act_density;
-        spec.seed = seed;
-        auto x = make_synthetic_input(spec);
-        input.assign(x.begin(), x.end());
-    }
-    std::vector<std::vector<double>> calibration;
-    if (has("calibration")) calibration = read_vectors(opt("calibration"), layers[0].in_len, "calibration", false);
+    return src;
+}
 
-    // --- options
-    CompressOptions co;
+// The input: --input, else the synthetic layer's, else a deterministic random
+// post-ReLU input with the requested density.
+void choose_input(const Args& a, uint64_t seed, double act_density, LayerSource& src) {
+    if (a.has("input")) {
+        src.input = read_vectors(a.opt("input"), src.layers[0].in_len, "input", true)[0];
+        src.have_input = true;
+    }
+    if (src.have_input) return;
+    SyntheticSpec spec;
+    spec.in_len = src.layers[0].in_len;
+    spec.out_len = 1;
+    spec.act_density = act_density;
+    spec.seed = seed;
+    auto x = make_synthetic_input(spec);
+    src.input.assign(x.begin(), x.end());
+}
+
+// The preset's own needs first, so the user's settings (--config, shortcuts,
+// --set, in that order) override them.
+ArchConfig architecture(const Args& a, const LayerSource& src) {
+    ArchConfig arch;
     try {
-        // The preset's own needs first, so the user's settings override them.
-        for (const std::string& a : preset_arch) apply_override(co.arch, a, source);
-        if (has("config")) co.arch = arch_from_json_file(opt("config"), co.arch);
-        if (has("pes")) apply_override(co.arch, "num_pes=" + opt("pes"), "--pes");
-        if (has("weight-bits")) apply_override(co.arch, "weight_bits=" + opt("weight-bits"), "--weight-bits");
-        if (has("index-bits")) apply_override(co.arch, "index_bits=" + opt("index-bits"), "--index-bits");
-        if (vm.count("set"))
-            for (const auto& s : vm["set"].as<std::vector<std::string>>()) apply_override(co.arch, s, "--set " + s);
-        co.arch.validate(preset_arch.empty() ? "architecture (--config, --set and shortcuts)"
-                                             : "architecture (the preset's, --config, --set and shortcuts)");
+        for (const std::string& o : src.preset_arch) apply_override(arch, o, src.name);
+        if (a.has("config")) arch = arch_from_json_file(a.opt("config"), arch);
+        if (a.has("pes")) apply_override(arch, "num_pes=" + a.opt("pes"), "--pes");
+        if (a.has("weight-bits")) apply_override(arch, "weight_bits=" + a.opt("weight-bits"), "--weight-bits");
+        if (a.has("index-bits")) apply_override(arch, "index_bits=" + a.opt("index-bits"), "--index-bits");
+        if (a.vm.count("set"))
+            for (const auto& s : a.vm["set"].as<std::vector<std::string>>()) apply_override(arch, s, "--set " + s);
+        arch.validate(src.preset_arch.empty() ? "architecture (--config, --set and shortcuts)"
+                                              : "architecture (the preset's, --config, --set and shortcuts)");
     } catch (const ConfigError& e) {
         throw UsageError(e.what());
     }
+    return arch;
+}
+
+// --density or --threshold, one value for all layers or one per layer.
+void pruning_options(const Args& a, const std::vector<FloatLayer>& layers, std::vector<LayerOptions>& opts) {
+    if (a.has("density") && a.has("threshold")) throw UsageError("give --density or --threshold, not both");
+    const std::size_t n = layers.size();
+    if (a.has("density")) {
+        auto v = per_layer(a.opt("density"), n, "--density");
+        for (std::size_t l = 0; l < n; ++l) {
+            double d = parse_double(v[l], "--density");
+            if (!(d > 0 && d <= 1))
+                throw UsageError(fmt::format("--density: {} for {} is out of range (allowed: 0 < D <= 1)", v[l],
+                                             layer_label(l, layers[l].name)));
+            opts[l].prune = PruneMode::density;
+            opts[l].prune_value = d;
+        }
+    }
+    if (a.has("threshold")) {
+        auto v = per_layer(a.opt("threshold"), n, "--threshold");
+        for (std::size_t l = 0; l < n; ++l) {
+            double t = parse_double(v[l], "--threshold");
+            if (t < 0)
+                throw UsageError(fmt::format("--threshold: {} for {} is out of range (allowed: T >= 0)", v[l],
+                                             layer_label(l, layers[l].name)));
+            opts[l].prune = PruneMode::threshold;
+            opts[l].prune_value = t;
+        }
+    }
+}
+
+// --in-frac, --w-frac, --out-frac: the fixed-point formats the user fixes.
+void format_options(const Args& a, std::size_t n, CompressOptions& co) {
+    if (a.has("in-frac")) co.in_frac = int(parse_int(a.opt("in-frac"), "--in-frac", kMinFracBits, kMaxFracBits));
+    if (a.has("w-frac")) {
+        auto v = per_layer(a.opt("w-frac"), n, "--w-frac");
+        for (std::size_t l = 0; l < n; ++l) co.layers[l].w_frac = int(parse_int(v[l], "--w-frac", kMinFracBits, kMaxFracBits));
+    }
+    if (a.has("out-frac")) {
+        auto v = per_layer(a.opt("out-frac"), n, "--out-frac");
+        for (std::size_t l = 0; l < n; ++l)
+            co.layers[l].out_frac = int(parse_int(v[l], "--out-frac", kMinFracBits, kMaxFracBits));
+    }
+}
+
+CompressOptions compression_options(const Args& a, const LayerSource& src, uint64_t seed) {
+    CompressOptions co;
+    co.arch = architecture(a, src);
     try {
-        co.init = parse_kmeans_init(opt("init"));
+        co.init = parse_kmeans_init(a.opt("init"));
     } catch (const std::invalid_argument& e) {
         throw UsageError(fmt::format("--init: {}", e.what()));
     }
     co.kmeans_seed = seed;
-    co.kmeans_max_iterations = static_cast<uint32_t>(parse_int(opt("kmeans-iterations"), "--kmeans-iterations", 1, 1000000));
-    co.layers.assign(n, LayerOptions{});
-    if (has("density") && has("threshold")) throw UsageError("give --density or --threshold, not both");
-    if (has("density")) {
-        auto v = per_layer(opt("density"), n, "--density");
-        for (std::size_t l = 0; l < n; ++l) {
-            double d = parse_double(v[l], "--density");
-            if (!(d > 0 && d <= 1))
-                throw UsageError(fmt::format("--density: {} for layer '{}' is out of range (allowed: 0 < D <= 1)", v[l],
-                                             layers[l].name));
-            co.layers[l].prune = PruneMode::density;
-            co.layers[l].prune_value = d;
-        }
-    }
-    if (has("threshold")) {
-        auto v = per_layer(opt("threshold"), n, "--threshold");
-        for (std::size_t l = 0; l < n; ++l) {
-            double t = parse_double(v[l], "--threshold");
-            if (t < 0)
-                throw UsageError(fmt::format("--threshold: {} for layer '{}' is out of range (allowed: T >= 0)", v[l],
-                                             layers[l].name));
-            co.layers[l].prune = PruneMode::threshold;
-            co.layers[l].prune_value = t;
-        }
-    }
-    if (has("in-frac")) co.in_frac = int(parse_int(opt("in-frac"), "--in-frac", kMinFracBits, kMaxFracBits));
-    if (has("w-frac")) {
-        auto v = per_layer(opt("w-frac"), n, "--w-frac");
-        for (std::size_t l = 0; l < n; ++l) co.layers[l].w_frac = int(parse_int(v[l], "--w-frac", kMinFracBits, kMaxFracBits));
-    }
-    if (has("out-frac")) {
-        auto v = per_layer(opt("out-frac"), n, "--out-frac");
-        for (std::size_t l = 0; l < n; ++l)
-            co.layers[l].out_frac = int(parse_int(v[l], "--out-frac", kMinFracBits, kMaxFracBits));
-    }
+    co.kmeans_max_iterations = static_cast<uint32_t>(parse_int(a.opt("kmeans-iterations"), "--kmeans-iterations", 1, 1000000));
+    co.layers.assign(src.layers.size(), LayerOptions{});
+    pruning_options(a, src.layers, co.layers);
+    format_options(a, src.layers.size(), co);
+    return co;
+}
 
-    // --- compress (nothing is written until everything has succeeded)
-    CompressResult res;
-    try {
-        res = compress_network(layers, input, calibration, co);
-    } catch (const CompressError& e) {
-        throw UsageError(fmt::format("{}: {}", source, e.what()));
-    }
+// The compressor's report with where it came from: the source, the command
+// line and the architecture of the image.
+nlohmann::json full_report(const CompressResult& res, const std::string& source, int argc, char** argv) {
     nlohmann::json report = res.report;
     std::string cmdline;
     for (int i = 0; i < argc; ++i) cmdline += (i ? " " : "") + std::string(argv[i]);
     report["source"] = source;
     report["command_line"] = cmdline;
     report["arch"] = to_json(res.image.arch);
+    return report;
+}
 
-    write_outputs(res.image, out_dir, report, json_path);
-    if (!vm.count("quiet")) {
-        std::cout << "eie-compress: " << source << " -> " << out_dir << "\n\n" << format_report(res);
+int run(int argc, char** argv) {
+    const OptionSets options = describe_options();
+    const Args a = parse_command_line(argc, argv, options);
+    if (a.vm.count("help")) {
+        std::cout << options.visible << "\nExit codes: 0 ok, 2 bad input or usage, 3 a layer does not fit the memories, "
+                                        "4 internal error.\n";
+        return 0;
+    }
+    if (a.vm.count("version")) {
+        std::cout << "eie-compress " << kEieVersion << "\n";
+        return 0;
+    }
+    check_option_combinations(a);
+    const uint64_t seed = static_cast<uint64_t>(parse_int(a.opt("seed"), "--seed", 0, std::numeric_limits<long long>::max()));
+    const double act_density = parse_double(a.opt("act-density"), "--act-density");
+    if (!(act_density >= 0 && act_density <= 1))
+        throw UsageError(fmt::format("--act-density: {} is out of range (allowed: 0 .. 1)", act_density));
+
+    LayerSource src = read_layers(a, seed, act_density);
+    choose_input(a, seed, act_density, src);
+    std::vector<std::vector<double>> calibration;
+    if (a.has("calibration")) calibration = read_vectors(a.opt("calibration"), src.layers[0].in_len, "calibration", false);
+    const CompressOptions co = compression_options(a, src, seed);
+
+    // Nothing is written until everything has succeeded.
+    CompressResult res;
+    try {
+        res = compress_network(src.layers, src.input, calibration, co);
+    } catch (const CompressError& e) {
+        throw UsageError(fmt::format("{}: {}", src.name, e.what()));
+    }
+    const std::string out_dir = a.opt("output");
+    write_outputs(res.image, out_dir, full_report(res, src.name, argc, argv), a.opt("json"));
+    if (!a.vm.count("quiet")) {
+        std::cout << "eie-compress: " << src.name << " -> " << out_dir << "\n\n" << format_report(res);
         std::cout.flush();
     }
     return 0;

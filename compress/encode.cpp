@@ -114,7 +114,7 @@ std::vector<Geometry> plan(const std::vector<Layer>& layers, uint32_t N, uint32_
         G.nc = L.in_len + (L.has_bias ? 1u : 0u);
         G.out_local = max_local_length(L.out_len, N);
         G.in_local = max_local_length(L.in_len, N);
-        G.nb = static_cast<uint32_t>(std::max<uint64_t>(1, ceil_div(G.out_local, R)));
+        G.nb = layer_batches(L.out_len, N, R);
         G.ptr_base = ptr_base;
         G.ptr_count = uint64_t(G.nb) * (uint64_t(G.nc) + 1);
         ptr_base += G.ptr_count;

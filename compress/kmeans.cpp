@@ -173,10 +173,7 @@ std::string num(double v) {
     return s.str();
 }
 
-}  // namespace
-
-Codebook kmeans_1d(const std::vector<double>& values, uint32_t bits, KmeansInit init, uint64_t seed,
-                   uint32_t max_iterations) {
+void check_kmeans_input(const std::vector<double>& values, uint32_t bits) {
     if (bits < 1 || bits > 8)
         throw std::invalid_argument("k-means: bits = " + std::to_string(bits) +
                                     " is invalid (allowed: 1 .. 8; indices are stored in 8 bits)");
@@ -185,38 +182,24 @@ Codebook kmeans_1d(const std::vector<double>& values, uint32_t bits, KmeansInit 
             throw std::invalid_argument("k-means: value " + std::to_string(i) + " = " + num(values[i]) +
                                         " is invalid (allowed: finite and non-zero; index 0 is the exact zero)");
     }
-    const std::size_t k = (std::size_t(1) << bits) - 1;
-    Codebook cb;
-    cb.centroids.assign(k + 1, 0.0);
-    cb.assignment.resize(values.size());
-    if (values.empty()) {
-        cb.exact = true;
-        cb.snr_db = std::numeric_limits<double>::infinity();
-        return cb;
-    }
+}
 
-    std::vector<double> sorted = values;
-    radix_sort(sorted);
-    std::size_t distinct = 1;
-    for (std::size_t i = 1; i < sorted.size() && distinct <= k; ++i) distinct += sorted[i] != sorted[i - 1];
+// Few enough distinct values (`sorted`, all of them): keep them exactly.
+void keep_exact_values(std::vector<double> sorted, const std::vector<double>& values, Codebook& cb) {
+    sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+    std::copy(sorted.begin(), sorted.end(), cb.centroids.begin() + 1);
+    for (std::size_t i = 0; i < values.size(); ++i)
+        cb.assignment[i] = uint8_t(1 + (std::lower_bound(sorted.begin(), sorted.end(), values[i]) - sorted.begin()));
+    cb.used = uint32_t(sorted.size());
+    cb.exact = true;
+    cb.snr_db = std::numeric_limits<double>::infinity();
+}
 
-    if (distinct <= k) {
-        // Few enough distinct values: keep them exactly.
-        sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
-        std::copy(sorted.begin(), sorted.end(), cb.centroids.begin() + 1);
-        for (std::size_t i = 0; i < values.size(); ++i)
-            cb.assignment[i] =
-                uint8_t(1 + (std::lower_bound(sorted.begin(), sorted.end(), values[i]) - sorted.begin()));
-        cb.used = uint32_t(sorted.size());
-        cb.exact = true;
-        cb.snr_db = std::numeric_limits<double>::infinity();
-        return cb;
-    }
-
-    const Clusterer cl(std::move(sorted));
+// The k starting centroids (`values` for random draws, `cl` holds them sorted).
+std::vector<double> initial_centroids(const Clusterer& cl, const std::vector<double>& values, std::size_t k,
+                                      KmeansInit init, uint64_t seed) {
     const std::vector<double>& x = cl.x();
     const std::size_t n = x.size();
-
     std::vector<double> c;
     switch (init) {
         case KmeansInit::linear:
@@ -240,28 +223,32 @@ Codebook kmeans_1d(const std::vector<double>& values, uint32_t bits, KmeansInit 
         }
     }
     cl.complete(c, k);
+    return c;
+}
 
+// The centroids whose cluster (ending at `ends`) is not empty.
+void drop_empty_clusters(std::vector<double>& c, const std::vector<std::size_t>& ends) {
+    std::vector<double> kept;
+    for (std::size_t t = 0; t < c.size(); ++t)
+        if (ends[t] != (t ? ends[t - 1] : 0)) kept.push_back(c[t]);
+    c.swap(kept);
+}
+
+// Lloyd iterations from `c` until nothing moves or `max_iterations`; an empty
+// cluster's centroid is replaced (complete()), or dropped at the limit.
+void lloyd(const Clusterer& cl, std::vector<double>& c, std::size_t k, uint32_t max_iterations, Codebook& cb) {
     std::vector<double> next(c.size());
     for (;;) {
         const auto ends = cl.ranges(c);
         bool empty = false;
         for (std::size_t t = 0; t < c.size(); ++t) empty |= ends[t] == (t ? ends[t - 1] : 0);
         if (cb.iterations >= max_iterations) {
-            if (empty) {
-                // Out of iterations with empty clusters: drop those centroids.
-                std::vector<double> kept;
-                for (std::size_t t = 0; t < c.size(); ++t)
-                    if (ends[t] != (t ? ends[t - 1] : 0)) kept.push_back(c[t]);
-                c.swap(kept);
-            }
+            if (empty) drop_empty_clusters(c, ends);
             break;
         }
         ++cb.iterations;
         if (empty) {
-            std::vector<double> kept;
-            for (std::size_t t = 0; t < c.size(); ++t)
-                if (ends[t] != (t ? ends[t - 1] : 0)) kept.push_back(c[t]);
-            c.swap(kept);
+            drop_empty_clusters(c, ends);
             cl.complete(c, k);
             continue;
         }
@@ -273,8 +260,10 @@ Codebook kmeans_1d(const std::vector<double>& values, uint32_t bits, KmeansInit 
         if (next == c) break;
         c.swap(next);
     }
+}
 
-    // Final assignment of every input value, and the error it leaves.
+// Final assignment of every input value to its nearest centroid, and the error it leaves.
+void assign_values(const std::vector<double>& c, const std::vector<double>& values, Codebook& cb) {
     std::vector<double> mids;
     for (std::size_t t = 0; t + 1 < c.size(); ++t) mids.push_back(0.5 * (c[t] + c[t + 1]));
     double signal = 0, sse = 0;
@@ -289,6 +278,34 @@ Codebook kmeans_1d(const std::vector<double>& values, uint32_t bits, KmeansInit 
     cb.used = uint32_t(c.size());
     cb.sse = sse;
     cb.snr_db = sse > 0 ? 10.0 * std::log10(signal / sse) : std::numeric_limits<double>::infinity();
+}
+
+}  // namespace
+
+Codebook kmeans_1d(const std::vector<double>& values, uint32_t bits, KmeansInit init, uint64_t seed,
+                   uint32_t max_iterations) {
+    check_kmeans_input(values, bits);
+    const std::size_t k = (std::size_t(1) << bits) - 1;
+    Codebook cb;
+    cb.centroids.assign(k + 1, 0.0);
+    cb.assignment.resize(values.size());
+    if (values.empty()) {
+        cb.exact = true;
+        cb.snr_db = std::numeric_limits<double>::infinity();
+        return cb;
+    }
+    std::vector<double> sorted = values;
+    radix_sort(sorted);
+    std::size_t distinct = 1;
+    for (std::size_t i = 1; i < sorted.size() && distinct <= k; ++i) distinct += sorted[i] != sorted[i - 1];
+    if (distinct <= k) {
+        keep_exact_values(std::move(sorted), values, cb);
+        return cb;
+    }
+    const Clusterer cl(std::move(sorted));
+    std::vector<double> c = initial_centroids(cl, values, k, init, seed);
+    lloyd(cl, c, k, max_iterations, cb);
+    assign_values(c, values, cb);
     return cb;
 }
 

@@ -99,15 +99,15 @@ std::string inflate_member(const unsigned char* in, uint64_t csize, uint64_t usi
 
 }  // namespace
 
-// ---------------------------------------------------------------------------
-// .npz: a zip archive of .npy members. The central directory is the
-// authoritative list (local headers written by streaming writers, as numpy's
-// savez, may carry zero sizes plus a data descriptor).
-std::map<std::string, NpyArray> read_npz(const std::string& path) {
-    const std::string bytes = read_file(path, ".npz");
-    const auto* u = reinterpret_cast<const unsigned char*>(bytes.data());
-    const std::size_t n = bytes.size();
+namespace {
 
+// Where the central directory is, from the end-of-central-directory record
+// (or its zip64 form).
+struct CentralDirectory {
+    uint64_t entries = 0, size = 0, offset = 0;
+};
+
+CentralDirectory find_central_directory(const unsigned char* u, std::size_t n, const std::string& path) {
     // End of central directory record: 22 bytes + a comment of up to 64 KB.
     if (n < 22) zip_fail(path, "file too short to be a zip archive (" + std::to_string(n) + " bytes)");
     std::size_t eocd = std::string::npos;
@@ -120,97 +120,128 @@ std::map<std::string, NpyArray> read_npz(const std::string& path) {
     }
     if (eocd == std::string::npos)
         zip_fail(path, "no end-of-central-directory record (not a zip archive, or truncated)");
-    uint64_t entries = load_le(u + eocd + 10, 2);
-    uint64_t cd_size = load_le(u + eocd + 12, 4);
-    uint64_t cd_offset = load_le(u + eocd + 16, 4);
-    if (entries == 0xffff || cd_size == 0xffffffff || cd_offset == 0xffffffff) {
+    CentralDirectory cd{load_le(u + eocd + 10, 2), load_le(u + eocd + 12, 4), load_le(u + eocd + 16, 4)};
+    if (cd.entries == 0xffff || cd.size == 0xffffffff || cd.offset == 0xffffffff) {
         // Zip64: a locator just before the EOCD points at the zip64 EOCD record.
         if (eocd < 20 || load_le(u + eocd - 20, 4) != 0x07064b50)
             zip_fail(path, "zip64 end-of-central-directory locator missing");
         uint64_t z64 = load_le(u + eocd - 20 + 8, 8);
         if (z64 > n || n - z64 < 56 || load_le(u + z64, 4) != 0x06064b50)
             zip_fail(path, "zip64 end-of-central-directory record missing or truncated");
-        entries = load_le(u + z64 + 32, 8);
-        cd_size = load_le(u + z64 + 40, 8);
-        cd_offset = load_le(u + z64 + 48, 8);
+        cd = CentralDirectory{load_le(u + z64 + 32, 8), load_le(u + z64 + 40, 8), load_le(u + z64 + 48, 8)};
     }
-    if (cd_offset > n || cd_size > n - cd_offset)
-        zip_fail(path, "central directory (offset " + std::to_string(cd_offset) + ", size " + std::to_string(cd_size) +
+    if (cd.offset > n || cd.size > n - cd.offset)
+        zip_fail(path, "central directory (offset " + std::to_string(cd.offset) + ", size " + std::to_string(cd.size) +
               ") lies outside the file (" + std::to_string(n) + " bytes)");
+    return cd;
+}
 
+// One member as the central directory describes it.
+struct ZipMember {
+    std::string name, label;  // label: "file.npz:name", for messages
+    uint64_t flags = 0, method = 0;
+    uint32_t crc = 0;
+    uint64_t csize = 0, usize = 0, local = 0;
+};
+
+// Reads directory entry `e` at `p` (advanced past it).
+ZipMember read_directory_entry(const std::string& bytes, std::size_t& p, std::size_t cd_end, uint64_t e,
+                               const std::string& path) {
+    const auto* u = reinterpret_cast<const unsigned char*>(bytes.data());
+    if (cd_end - p < 46 || load_le(u + p, 4) != 0x02014b50)
+        zip_fail(path, "central directory entry " + std::to_string(e) + " is malformed or truncated");
+    ZipMember m;
+    m.flags = load_le(u + p + 8, 2);
+    m.method = load_le(u + p + 10, 2);
+    m.crc = uint32_t(load_le(u + p + 16, 4));
+    m.csize = load_le(u + p + 20, 4);
+    m.usize = load_le(u + p + 24, 4);
+    const std::size_t name_len = load_le(u + p + 28, 2);
+    const std::size_t extra_len = load_le(u + p + 30, 2);
+    const std::size_t comment_len = load_le(u + p + 32, 2);
+    m.local = load_le(u + p + 42, 4);
+    if (cd_end - p < 46 + name_len + extra_len + comment_len)
+        zip_fail(path, "central directory entry " + std::to_string(e) + " is truncated");
+    m.name = bytes.substr(p + 46, name_len);
+    m.label = path + ":" + m.name;
+    // Zip64 extended information: the 64-bit values of exactly those
+    // fields that are 0xffffffff in the fixed part, in this order.
+    for (std::size_t x = p + 46 + name_len; x + 4 <= p + 46 + name_len + extra_len;) {
+        const uint64_t id = load_le(u + x, 2), len = load_le(u + x + 2, 2);
+        if (x + 4 + len > p + 46 + name_len + extra_len) break;
+        if (id == 0x0001) {
+            std::size_t q = x + 4, qend = x + 4 + len;
+            auto take = [&](uint64_t& field) {
+                if (field != 0xffffffff) return;
+                if (q + 8 > qend) fail(m.label, "zip64 extra field too short");
+                field = load_le(u + q, 8);
+                q += 8;
+            };
+            take(m.usize);
+            take(m.csize);
+            take(m.local);
+        }
+        x += 4 + len;
+    }
+    p += 46 + name_len + extra_len + comment_len;
+    return m;
+}
+
+// The member's uncompressed bytes (stored or deflated), CRC checked.
+std::string member_bytes(const std::string& bytes, const ZipMember& m) {
+    const auto* u = reinterpret_cast<const unsigned char*>(bytes.data());
+    const std::size_t n = bytes.size();
+    if (m.flags & 1) fail(m.label, "member is encrypted, not supported");
+    if (m.local > n || n - m.local < 30 || load_le(u + m.local, 4) != 0x04034b50)
+        fail(m.label, "local header at offset " + std::to_string(m.local) + " is missing or truncated");
+    const uint64_t data_off = m.local + 30 + load_le(u + m.local + 26, 2) + load_le(u + m.local + 28, 2);
+    if (data_off > n || m.csize > n - data_off)
+        fail(m.label, "compressed data (" + std::to_string(m.csize) + " bytes at offset " +
+                          std::to_string(data_off) + ") run past the end of the file");
+    std::string raw;
+    if (m.method == 0) {
+        if (m.csize != m.usize)
+            fail(m.label, "stored member has compressed size " + std::to_string(m.csize) +
+                              " != uncompressed size " + std::to_string(m.usize));
+        raw = bytes.substr(data_off, m.csize);
+    } else if (m.method == 8) {
+        // Deflate expands at most ~1032:1; a larger claim is a corrupt
+        // directory, and must not make us allocate it.
+        if (m.usize > m.csize * 1032 + 1024)
+            fail(m.label, "uncompressed size " + std::to_string(m.usize) + " is implausible for " +
+                              std::to_string(m.csize) + " compressed bytes (corrupt directory)");
+        raw = inflate_member(u + data_off, m.csize, m.usize, m.label);
+    } else {
+        fail(m.label, "compression method " + std::to_string(m.method) +
+                          " is not supported (stored = 0 and deflate = 8 are; np.savez and "
+                          "np.savez_compressed write those)");
+    }
+    const uint32_t actual_crc = uint32_t(crc32_z(0L, reinterpret_cast<const Bytef*>(raw.data()), raw.size()));
+    if (actual_crc != m.crc) fail(m.label, "CRC-32 mismatch (the member is corrupt)");
+    return raw;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// .npz: a zip archive of .npy members. The central directory is the
+// authoritative list (local headers written by streaming writers, as numpy's
+// savez, may carry zero sizes plus a data descriptor).
+std::map<std::string, NpyArray> read_npz(const std::string& path) {
+    const std::string bytes = read_file(path, ".npz");
+    const CentralDirectory cd =
+        find_central_directory(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), path);
     std::map<std::string, NpyArray> out;
-    std::size_t p = cd_offset;
-    const std::size_t cd_end = cd_offset + cd_size;
-    for (uint64_t e = 0; e < entries; ++e) {
-        if (cd_end - p < 46 || load_le(u + p, 4) != 0x02014b50)
-            zip_fail(path, "central directory entry " + std::to_string(e) + " is malformed or truncated");
-        const uint64_t flags = load_le(u + p + 8, 2);
-        const uint64_t method = load_le(u + p + 10, 2);
-        const uint32_t crc = uint32_t(load_le(u + p + 16, 4));
-        uint64_t csize = load_le(u + p + 20, 4);
-        uint64_t usize = load_le(u + p + 24, 4);
-        const std::size_t name_len = load_le(u + p + 28, 2);
-        const std::size_t extra_len = load_le(u + p + 30, 2);
-        const std::size_t comment_len = load_le(u + p + 32, 2);
-        uint64_t local = load_le(u + p + 42, 4);
-        if (cd_end - p < 46 + name_len + extra_len + comment_len)
-            zip_fail(path, "central directory entry " + std::to_string(e) + " is truncated");
-        const std::string name = bytes.substr(p + 46, name_len);
-        const std::string member = path + ":" + name;
-        // Zip64 extended information: the 64-bit values of exactly those
-        // fields that are 0xffffffff in the fixed part, in this order.
-        for (std::size_t x = p + 46 + name_len; x + 4 <= p + 46 + name_len + extra_len;) {
-            const uint64_t id = load_le(u + x, 2), len = load_le(u + x + 2, 2);
-            if (x + 4 + len > p + 46 + name_len + extra_len) break;
-            if (id == 0x0001) {
-                std::size_t q = x + 4, qend = x + 4 + len;
-                auto take = [&](uint64_t& field) {
-                    if (field != 0xffffffff) return;
-                    if (q + 8 > qend) fail(member, "zip64 extra field too short");
-                    field = load_le(u + q, 8);
-                    q += 8;
-                };
-                take(usize);
-                take(csize);
-                take(local);
-            }
-            x += 4 + len;
-        }
-        p += 46 + name_len + extra_len + comment_len;
-        if (!name.empty() && name.back() == '/') continue;  // a directory entry
-
-        if (flags & 1) fail(member, "member is encrypted, not supported");
-        if (local > n || n - local < 30 || load_le(u + local, 4) != 0x04034b50)
-            fail(member, "local header at offset " + std::to_string(local) + " is missing or truncated");
-        const uint64_t data_off = local + 30 + load_le(u + local + 26, 2) + load_le(u + local + 28, 2);
-        if (data_off > n || csize > n - data_off)
-            fail(member, "compressed data (" + std::to_string(csize) + " bytes at offset " +
-                             std::to_string(data_off) + ") run past the end of the file");
-        std::string raw;
-        if (method == 0) {
-            if (csize != usize)
-                fail(member, "stored member has compressed size " + std::to_string(csize) +
-                                 " != uncompressed size " + std::to_string(usize));
-            raw = bytes.substr(data_off, csize);
-        } else if (method == 8) {
-            // Deflate expands at most ~1032:1; a larger claim is a corrupt
-            // directory, and must not make us allocate it.
-            if (usize > csize * 1032 + 1024)
-                fail(member, "uncompressed size " + std::to_string(usize) + " is implausible for " +
-                                 std::to_string(csize) + " compressed bytes (corrupt directory)");
-            raw = inflate_member(u + data_off, csize, usize, member);
-        } else {
-            fail(member, "compression method " + std::to_string(method) +
-                             " is not supported (stored = 0 and deflate = 8 are; np.savez and "
-                             "np.savez_compressed write those)");
-        }
-        const uint32_t actual_crc = uint32_t(crc32_z(0L, reinterpret_cast<const Bytef*>(raw.data()), raw.size()));
-        if (actual_crc != crc)
-            fail(member, "CRC-32 mismatch (the member is corrupt)");
-        std::string key = name;
+    std::size_t p = cd.offset;
+    const std::size_t cd_end = cd.offset + cd.size;
+    for (uint64_t e = 0; e < cd.entries; ++e) {
+        const ZipMember m = read_directory_entry(bytes, p, cd_end, e, path);
+        if (!m.name.empty() && m.name.back() == '/') continue;  // a directory entry
+        const std::string raw = member_bytes(bytes, m);
+        std::string key = m.name;
         if (key.size() >= 4 && key.compare(key.size() - 4, 4, ".npy") == 0) key.resize(key.size() - 4);
-        if (out.count(key)) fail(member, "duplicate array name '" + key + "'");
-        out.emplace(key, parse_npy(raw, member));
+        if (out.count(key)) fail(m.label, "duplicate array name '" + key + "'");
+        out.emplace(key, parse_npy(raw, m.label));
     }
     return out;
 }

@@ -18,12 +18,16 @@ inline uint64_t local_length(uint64_t len, uint32_t num_pes, uint32_t pe) {
 }
 // ceil(len / num_pes): the local length of PE 0, the longest.
 inline uint64_t max_local_length(uint64_t len, uint32_t num_pes) { return (len + num_pes - 1) / num_pes; }
-// Output batches of a layer with `out_len` outputs: ceil(max local rows /
-// act_rf_entries), at least 1.
-inline uint32_t layer_batches(uint32_t out_len, const ArchConfig& arch) {
-    uint64_t rows = max_local_length(out_len, arch.num_pes);
-    uint64_t nb = (rows + arch.act_rf_entries - 1) / arch.act_rf_entries;
+// Output batches of a layer with `out_len` outputs on `num_pes` PEs with
+// `rf_entries` destination registers each: ceil(max local rows / rf_entries),
+// at least 1. (The encoder's capacity search asks it of other configurations.)
+inline uint32_t layer_batches(uint32_t out_len, uint32_t num_pes, uint32_t rf_entries) {
+    const uint64_t rows = max_local_length(out_len, num_pes);
+    const uint64_t nb = (rows + rf_entries - 1) / rf_entries;
     return static_cast<uint32_t>(nb < 1 ? 1 : nb);
+}
+inline uint32_t layer_batches(uint32_t out_len, const ArchConfig& arch) {
+    return layer_batches(out_len, arch.num_pes, arch.act_rf_entries);
 }
 
 // Local rows of PE `pe` in output batch `batch` of a layer with `out_len`

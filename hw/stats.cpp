@@ -28,7 +28,7 @@ PeStats LayerStats::pe_total() const {
 DerivedFigures derive_figures(const PeStats& t, uint64_t cycles, uint64_t useful_macs, uint64_t num_pes,
                               double clock_mhz) {
     DerivedFigures d;
-    const double seconds = double(cycles) / (clock_mhz * 1e6);
+    const double seconds = cycles_to_seconds(cycles, clock_mhz);
     d.time_us = seconds * 1e6;
     d.gops = seconds > 0 ? kOpsPerMac * double(useful_macs) / seconds / 1e9 : 0.0;
     const double pe_cycles = double(num_pes) * double(cycles);
@@ -73,6 +73,27 @@ nlohmann::json to_json(const CcuStats& s) {
     EIE_CCU_COUNTERS(X)
 #undef X
     return j;
+}
+
+nlohmann::json stats_fields_json() {
+    nlohmann::json pe = nlohmann::json::array(), ccu = nlohmann::json::array();
+#define X(f, meaning) pe.push_back({{"name", #f}, {"meaning", meaning}, {"combine", "sum"}});
+    EIE_PE_COUNTERS(X)
+#undef X
+#define X(f, meaning) pe.push_back({{"name", #f}, {"meaning", meaning}, {"combine", "max"}});
+    EIE_PE_MAXIMA(X)
+#undef X
+#define X(f, meaning) ccu.push_back({{"name", #f}, {"meaning", meaning}, {"combine", "sum"}});
+    EIE_CCU_COUNTERS(X)
+#undef X
+    nlohmann::json derived;
+    put_derived(derived, DerivedFigures{});
+    nlohmann::json names = nlohmann::json::array();
+    for (const auto& [k, v] : derived.items()) {
+        (void)v;
+        names.push_back(k);
+    }
+    return {{"format", "eie-stats-fields"}, {"version", 1}, {"per_pe", pe}, {"ccu", ccu}, {"derived", names}};
 }
 
 nlohmann::json to_json(const LayerStats& s, double clock_mhz) {

@@ -73,6 +73,10 @@ struct CcuStats {
 // Operations per multiply-accumulate in GOP/s (a multiply and an add).
 constexpr double kOpsPerMac = 2.0;
 
+// Seconds of `cycles` clock cycles at `clock_mhz`: every time figure (layer,
+// run, I/O mode, energy) goes through this.
+inline double cycles_to_seconds(uint64_t cycles, double clock_mhz) { return double(cycles) / (clock_mhz * 1e6); }
+
 // The figures derived from the counters of a span of computing cycles (a
 // layer, or a whole run): the one definition of each (docs/statistics.md).
 // Every statistics JSON carries them, so scripts read them, never recompute.
@@ -122,5 +126,11 @@ nlohmann::json to_json(const PeStats& s);
 nlohmann::json to_json(const CcuStats& s);
 // Includes the derived figures (time, GOP/s at clock_mhz, efficiencies).
 nlohmann::json to_json(const LayerStats& s, double clock_mhz);
+
+// The counter lists and the derived figures as data (format "eie-stats-fields",
+// version 1): `per_pe` and `ccu` [{name, meaning, combine: "sum" | "max"}],
+// `derived` [names]. Printed by eie-sim --list-stats --json; the documentation
+// check holds docs/statistics.md to it.
+nlohmann::json stats_fields_json();
 
 }  // namespace eie

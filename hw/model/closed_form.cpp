@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "eie/hw/geometry.hpp"
 #include "eie/pe/pe.hpp"
 
 namespace eie {
@@ -12,20 +13,9 @@ uint64_t batch_overhead_cycles(const ArchConfig& arch) {
     return arch.lnzd_levels() + 2 + Pe::kArithStages;
 }
 
-uint32_t rows_in_batch(const ArchConfig& arch, uint32_t pe, const LayerDesc& l, uint32_t batch) {
-    const uint64_t n = arch.num_pes, r = arch.act_rf_entries;
-    const uint64_t local = pe < l.out_len ? (l.out_len - pe + n - 1) / n : 0;
-    const uint64_t first = uint64_t(batch) * r;
-    return local > first ? static_cast<uint32_t>(std::min(r, local - first)) : 0;
-}
-
 std::vector<uint32_t> broadcast_columns(const LayerDesc& l, const std::vector<Pe*>& pes) {
     const uint32_t n = static_cast<uint32_t>(pes.size());
-    std::vector<uint32_t> cols;
-    for (uint32_t j = 0; j < l.in_len; ++j)
-        if (pes[j % n]->peek(l.input, j / n) != 0) cols.push_back(j);
-    if (l.has_bias) cols.push_back(l.in_len);
-    return cols;
+    return broadcast_columns(l.in_len, l.has_bias, [&](uint32_t j) { return pes[j % n]->peek(l.input, j / n) != 0; });
 }
 
 uint64_t closed_form_batch(const ArchConfig& arch, const LayerDesc& l, uint32_t batch,
@@ -40,7 +30,7 @@ uint64_t closed_form_batch(const ArchConfig& arch, const LayerDesc& l, uint32_t 
     }
     uint64_t wb = 0;
     if (l.output.in_sram)
-        for (uint32_t p = 0; p < n; ++p) wb = std::max<uint64_t>(wb, rows_in_batch(arch, p, l, batch));
+        for (uint32_t p = 0; p < n; ++p) wb = std::max<uint64_t>(wb, local_rows_in_batch(l.out_len, arch, p, batch));
     return worst + batch_overhead_cycles(arch) + wb;
 }
 

@@ -27,9 +27,6 @@ class Pe;
 // Fixed pipeline latency of a batch beyond the PE work.
 uint64_t batch_overhead_cycles(const ArchConfig& arch);
 
-// Local output rows PE `pe` holds in batch `batch` of `l`.
-uint32_t rows_in_batch(const ArchConfig& arch, uint32_t pe, const LayerDesc& l, uint32_t batch);
-
 // The columns every batch of `l` broadcasts, in broadcast order: the
 // non-zero inputs in ascending order, then the bias column (in_len).
 std::vector<uint32_t> broadcast_columns(const LayerDesc& l, const std::vector<Pe*>& pes);

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "eie/hw/fixed_point.hpp"
+#include "eie/hw/geometry.hpp"
 #include "eie/hw/model/closed_form.hpp"
 #include "eie/hw/model/memory_map.hpp"
 #include "eie/hw/model/output_tap.hpp"
@@ -121,7 +122,7 @@ uint32_t Eie::validate_descriptor(const LayerDesc& l) const {
     if (l.ptr_base + uint64_t(l.num_batches) * l.pointers_per_batch() > arch_.ptr_capacity())
         return mmap::kErrBadDescriptor;
     if (l.codebook_slot >= arch_.codebook_slots) return mmap::kErrBadDescriptor;
-    const uint64_t in_local = (l.in_len + n - 1) / n, out_local = (l.out_len + n - 1) / n;
+    const uint64_t in_local = max_local_length(l.in_len, arch_.num_pes), out_local = max_local_length(l.out_len, arch_.num_pes);
     if (l.input.in_sram ? l.input.sram_base + in_local > arch_.act_sram_entries : in_local > r)
         return mmap::kErrBadDescriptor;
     if (l.output.in_sram ? l.output.sram_base + out_local > arch_.act_sram_entries : l.num_batches != 1)
@@ -200,7 +201,7 @@ void Eie::finish_batch() {
     if (l.output.in_sram) {
         uint64_t wb = 0;
         for (uint32_t p = 0; p < arch_.num_pes; ++p) {
-            const uint32_t rows = rows_in_batch(arch_, p, l, batch_);
+            const uint32_t rows = local_rows_in_batch(l.out_len, arch_, p, batch_);
             pes_[p]->write_back(l.output, uint64_t(batch_) * arch_.act_rf_entries, rows, l.act, ls.pe[p]);
             wb = std::max<uint64_t>(wb, rows);
         }

@@ -219,6 +219,7 @@ void usage(std::ostream& os, const po::options_description& visible) {
           "after layer, checks every layer against the golden model and reports the figures. With --inputs,\n"
           "loads the image once and runs every input of X over TLM (accuracy with --labels).\n"
           "       eie-sim --list-params [--json]\n"
+          "       eie-sim --list-stats [--json]\n"
           "       eie-sim --check-config FILE [--json]\n"
           "Exit status: 0 bit-exact, 1 mismatch, 2 bad input or usage, 3 does not fit, 4 internal error.\n\n"
        << visible << "\nSee docs/eie-sim.md, docs/statistics.md and docs/waveforms.md.\n";
@@ -269,8 +270,9 @@ void parse_command_line(int argc, char** argv, CommandLine& cl) {
     po::options_description paramo("Parameters (no image: for scripts and sweeps)");
     paramo.add_options()
         ("list-params", "print every architecture parameter: type, default, range, unit, class")
+        ("list-stats", "print every statistics counter (per PE, CCU) with its meaning, and the derived figures")
         ("check-config", po::value<std::string>()->value_name("FILE"), "check a configuration JSON (an object, or an array of objects; - reads stdin) with every rule of the model; exit 2 if any is invalid")
-        ("json", "with --list-params or --check-config: print JSON");
+        ("json", "with --list-params, --list-stats or --check-config: print JSON");
     po::options_description hidden;
     hidden.add_options()("image", po::value<std::vector<std::string>>(), "");
     cl.visible.add(archo).add(batcho).add(outo).add(testo).add(paramo);
@@ -286,13 +288,13 @@ void parse_command_line(int argc, char** argv, CommandLine& cl) {
     }
 }
 
-// --list-params and --check-config work on the parameter table alone: any
+// --list-params, --list-stats and --check-config work on tables alone: any
 // option of a run is an error, so a script cannot believe it was applied.
 void refuse_run_options(const CommandLine& cl, const char* mode) {
     if (cl.has("image")) throw UsageError(fmt::format("{} takes no IMAGE_DIR", mode));
     for (const auto& [name, value] : cl.vm) {
         (void)value;
-        if (name != "list-params" && name != "check-config" && name != "json")
+        if (name != "list-params" && name != "list-stats" && name != "check-config" && name != "json")
             throw UsageError(fmt::format("{} takes no --{} (only --json)", mode, name));
     }
 }
@@ -313,6 +315,24 @@ int list_params(const CommandLine& cl) {
                                  p["type"].get<std::string>(), p["default"].dump(), range, p["class"].get<std::string>(),
                                  unit.empty() ? "" : unit + ": ", p["doc"].get<std::string>());
     }
+    return kExitExact;
+}
+
+int list_stats(const CommandLine& cl) {
+    refuse_run_options(cl, "--list-stats");
+    const nlohmann::json fields = stats_fields_json();
+    if (cl.has("json")) {
+        std::cout << fields.dump(2) << "\n";
+        return kExitExact;
+    }
+    for (const char* group : {"per_pe", "ccu"}) {
+        std::cout << (group == std::string("ccu") ? "\nCCU counters (per layer)\n" : "Per-PE counters (per layer)\n");
+        for (const auto& f : fields[group])
+            std::cout << fmt::format("  {:<24} {:<4} {}\n", f["name"].get<std::string>(),
+                                     f["combine"].get<std::string>(), f["meaning"].get<std::string>());
+    }
+    std::cout << "\nDerived figures (per layer and totals)\n";
+    for (const auto& n : fields["derived"]) std::cout << "  " << n.get<std::string>() << "\n";
     return kExitExact;
 }
 
@@ -371,7 +391,7 @@ std::string image_dir_argument(const CommandLine& cl) {
 // Options that need others, and every output file: creatable and distinct
 // from the others (checked before the possibly long run).
 void check_option_combinations_and_outputs(const CommandLine& cl) {
-    if (cl.has("json")) throw UsageError("--json goes with --list-params or --check-config");
+    if (cl.has("json")) throw UsageError("--json goes with --list-params, --list-stats or --check-config");
     if (cl.has("stats")) check_output_path(cl.opt("stats"), "--stats");
     if (cl.has("vcd")) check_output_path(cl.opt("vcd"), "--vcd");
     if (!cl.has("vcd"))
@@ -575,9 +595,10 @@ int run(int argc, char** argv) {
         std::cout << "eie-sim " << kEieVersion << "\n";
         return kExitExact;
     }
-    if (cl.has("list-params") && cl.has("check-config"))
-        throw UsageError("--list-params and --check-config are separate commands: give one");
+    if (cl.has("list-params") + cl.has("list-stats") + cl.has("check-config") > 1)
+        throw UsageError("--list-params, --list-stats and --check-config are separate commands: give one");
     if (cl.has("list-params")) return list_params(cl);
+    if (cl.has("list-stats")) return list_stats(cl);
     if (cl.has("check-config")) return check_config(cl);
 
     const std::string image_dir = image_dir_argument(cl);

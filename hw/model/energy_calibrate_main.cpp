@@ -38,6 +38,7 @@
 
 #include "eie/compress/compressor.hpp"
 #include "eie/hw/file_io.hpp"
+#include "eie/hw/geometry.hpp"
 #include "eie/compress/synthetic.hpp"
 #include "eie/hw/model/energy_model.hpp"
 #include "eie/hw/model/quiet_systemc.hpp"
@@ -63,16 +64,11 @@ constexpr double kLnzdNodeMw = 0.023;
 // 32-bit read of a 32 KB SRAM 5 pJ.
 constexpr double kMult32Pj = 3.1, kAdd32Pj = 0.1, kSram32b32KBPj = 5.0;
 
-// VGG-6 (25,088 inputs) does not fit the paper configuration: it needs
-// 25,089 pointers per PE (the 32 KB pointer SRAM holds 16,384 16-bit words)
-// and ~101K entries on the fullest PE (16-bit pointers reach 65,535). It runs
-// with 17-bit pointers in a 64 KB pointer SRAM (30,840 words); the energy
-// model scales the pointer energies and clock to that.
-ArchConfig arch_for(const std::string& preset_name, ArchConfig arch) {
-    if (preset_name == "vgg6") {
-        arch.ptr_sram_bytes = 65536;
-        arch.ptr_bits = 17;
-    }
+// A preset's own needs of the architecture (its spec's "arch", e.g. VGG-6's
+// 17-bit pointers in a 64 KB pointer SRAM, docs/benchmarks.md) applied to
+// `arch`; the energy model scales the pointer energies and clock to them.
+ArchConfig arch_for(const SyntheticSpec& spec, ArchConfig arch) {
+    for (const std::string& a : spec.arch_overrides) apply_override(arch, a, "preset " + spec.name);
     return arch;
 }
 
@@ -88,10 +84,8 @@ struct Run {
 uint64_t per_column_line_reads(const Image& img) {
     const LayerDesc& l = img.layers.at(0);
     const uint32_t per = img.arch.entries_per_line();
-    std::vector<uint32_t> cols;
-    for (uint32_t j = 0; j < l.in_len; ++j)
-        if (img.input[j] != 0) cols.push_back(j);
-    if (l.has_bias) cols.push_back(l.in_len);
+    const std::vector<uint32_t> cols =
+        broadcast_columns(l.in_len, l.has_bias, [&](uint32_t j) { return img.input[j] != 0; });
     uint64_t reads = 0;
     for (const PeImage& pe : img.pes)
         for (uint32_t b = 0; b < l.num_batches; ++b) {
@@ -110,7 +104,7 @@ Run run_preset(const std::string& name, const ArchConfig& base) {
     auto x = make_synthetic_input(spec);
     std::vector<double> input(x.begin(), x.end());
     CompressOptions co;
-    co.arch = arch_for(name, base);
+    co.arch = arch_for(spec, base);
     co.arch.validate("architecture");
     CompressResult cr = compress_network(layers, input, {}, co);
     SimResult sr = simulate(cr.image);

@@ -424,7 +424,7 @@ EnergyBreakdown estimate_energy(const LayerStats& ls, const ArchConfig& a, const
     b.clock_mhz = a.clock_mhz;
     b.cycles = ls.cycles;
     b.useful_macs = ls.useful_macs;
-    b.time_s = double(ls.cycles) / (a.clock_mhz * 1e6);
+    b.time_s = cycles_to_seconds(ls.cycles, a.clock_mhz);
     auto& c = b.component_pj;
     auto& m = b.module_pj;
     for (const auto& name : energy_component_names()) c[name] = 0.0;
@@ -511,8 +511,8 @@ nlohmann::json EnergyBreakdown::to_json() const {
     j["pe_average_power_mw"] = pe_average_power_mw;
     j["useful_macs"] = useful_macs;
     j["pj_per_useful_mac"] = pj_per_useful_mac();
-    // 2 operations per multiply-accumulate; GOP/s / W = ops / pJ x 1000
-    j["gops_per_watt"] = total_pj > 0 ? 2.0 * double(useful_macs) / total_pj * 1000.0 : 0.0;
+    // GOP/s / W = ops / pJ x 1000
+    j["gops_per_watt"] = total_pj > 0 ? kOpsPerMac * double(useful_macs) / total_pj * 1000.0 : 0.0;
     j["component_pj"] = component_pj;
     j["module_pj"] = module_pj;
     nlohmann::json per_pe = nlohmann::json::object();

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "eie/hw/geometry.hpp"
 #include "eie/hw/model/memory_map.hpp"
 #include "eie/pe/spmat_sram.hpp"
 
@@ -83,7 +84,7 @@ std::vector<OutputRead> output_reads(const Image& image, uint32_t layer) {
     for (uint32_t p = 0; p < n && p < l.out_len; ++p) {
         const uint64_t addr = l.output.in_sram ? mmap::pe_addr(p, mmap::kActSram, uint64_t(l.output.sram_base) * 4)
                                                : mmap::pe_addr(p, mmap::kSrcRf, 0);
-        out.push_back(OutputRead{p, addr, static_cast<uint32_t>((l.out_len - p + n - 1) / n)});
+        out.push_back(OutputRead{p, addr, static_cast<uint32_t>(local_length(l.out_len, n, p))});
     }
     return out;
 }

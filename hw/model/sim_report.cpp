@@ -43,8 +43,6 @@ std::string energy_text(double pj) {
     return fmt::format("{:.1f} pJ", pj);
 }
 
-double seconds_of(uint64_t cycles, double clock_mhz) { return double(cycles) / (clock_mhz * 1e6); }
-
 std::string closed_form_text(uint64_t cycles, uint64_t closed) {
     if (cycles == closed) return fmt::format("{} (equal)", group(closed));
     if (cycles > closed) return fmt::format("{} (+{})", group(closed), group(cycles - closed));
@@ -98,6 +96,8 @@ RunTotals run_totals(const RunStats& stats, uint32_t num_pes, double clock_mhz) 
     // The per-layer definitions applied to the run as one: a cycle-weighted
     // average of the layers' figures.
     t.derived = derive_figures(t.pe, t.cycles, t.useful_macs, num_pes, clock_mhz);
+    t.pe_cycles_per_second =
+        stats.compute_wall_seconds > 0 ? double(t.cycles) * num_pes / stats.compute_wall_seconds : 0.0;
     return t;
 }
 
@@ -157,7 +157,7 @@ nlohmann::json stats_json(const SimResult& r, const SimRunInfo& info) {
 
     j["io"] = {{"cycles", r.stats.io_cycles},
                {"bytes", r.stats.io_bytes},
-               {"time_us", seconds_of(r.stats.io_cycles, a.clock_mhz) * 1e6}};
+               {"time_us", cycles_to_seconds(r.stats.io_cycles, a.clock_mhz) * 1e6}};
     j["area"] = estimate_area(a, info.energy_table).to_json();
     j["energy_table"] = {{"source", info.energy_table_source}, {"values", info.energy_table.to_json()}};
 
@@ -166,8 +166,7 @@ nlohmann::json stats_json(const SimResult& r, const SimRunInfo& info) {
     j["wall_seconds"] = info.wall_seconds;
     j["simulate_wall_seconds"] = r.wall_seconds;
     j["compute_wall_seconds"] = r.stats.compute_wall_seconds;
-    j["pe_cycles_per_second"] =
-        r.stats.compute_wall_seconds > 0 ? double(t.cycles) * a.num_pes / r.stats.compute_wall_seconds : 0.0;
+    j["pe_cycles_per_second"] = t.pe_cycles_per_second;
     if (info.vcd) {
         const auto& v = *info.vcd;
         j["vcd"] = {{"path", v.path},
@@ -183,7 +182,10 @@ nlohmann::json stats_json(const SimResult& r, const SimRunInfo& info) {
     return j;
 }
 
-std::string format_summary(const SimResult& r, const SimRunInfo& info) {
+namespace {
+
+// The summary's head: image, configuration, what changed, stall injection.
+std::string summary_head(const SimResult& r, const SimRunInfo& info) {
     const ArchConfig& a = r.arch;
     const auto& layers = r.stats.layers;
     std::string s;
@@ -199,19 +201,32 @@ std::string format_summary(const SimResult& r, const SimRunInfo& info) {
     if (info.stall_probability > 0)
         s += fmt::format("  stall injection: probability {} seed {} (testing: adds stall cycles)\n",
                          info.stall_probability, info.stall_seed);
+    return s;
+}
 
+std::size_t name_width(const std::vector<LayerStats>& layers) {
     std::size_t nw = 5;
     for (const auto& l : layers) nw = std::max(nw, l.name.size());
+    return nw;
+}
+
+std::string summed_text(const SimRunInfo& info) {
+    return info.batch_inputs ? fmt::format(", summed over {} inputs", info.batch_inputs) : "";
+}
+
+// The timing table: a row per layer (and a total), cycles against the closed form.
+std::string timing_table(const SimResult& r, const SimRunInfo& info, const RunTotals& t) {
+    const ArchConfig& a = r.arch;
+    const auto& layers = r.stats.layers;
+    const std::size_t nw = name_width(layers);
     auto row = [&](const std::string& name, const std::string& size, const std::string& batches, uint64_t cycles,
                    uint64_t closed, uint64_t wb, double time_us, double gops) {
         return fmt::format("  {:<{}}  {:>11}  {:>7}  {:>12}  {:>22}  {:>9}  {:>10.3f}  {:>8.2f}\n", name, nw, size,
                            batches, group(cycles), closed_form_text(cycles, closed), group(wb), time_us, gops);
     };
-    const std::string summed = info.batch_inputs ? fmt::format(", summed over {} inputs", info.batch_inputs) : "";
-    s += fmt::format("\nTiming (computing mode, {} MHz{})\n", a.clock_mhz, summed);
+    std::string s = fmt::format("\nTiming (computing mode, {} MHz{})\n", a.clock_mhz, summed_text(info));
     s += fmt::format("  {:<{}}  {:>11}  {:>7}  {:>12}  {:>22}  {:>9}  {:>10}  {:>8}\n", "layer", nw, "in x out",
                      "batches", "cycles", "closed form", "writeback", "time us", "GOP/s");
-    const RunTotals t = run_totals(r.stats, a.num_pes, a.clock_mhz);
     for (const auto& l : layers) {
         const DerivedFigures d = l.derived(a.clock_mhz);
         s += row(l.name, fmt::format("{}x{}", l.in_len, l.out_len), std::to_string(l.batches), l.cycles,
@@ -220,35 +235,42 @@ std::string format_summary(const SimResult& r, const SimRunInfo& info) {
     if (layers.size() > 1)
         s += row("total", "", "", t.cycles, t.closed_form_cycles, t.writeback_cycles, t.derived.time_us,
                  t.derived.gops);
+    return s;
+}
 
+// Work, load balance and energy per layer (and a total), then energy and area of the run.
+std::string work_energy_table(const SimResult& r, const SimRunInfo& info, const RunTotals& t) {
+    const ArchConfig& a = r.arch;
+    const auto& layers = r.stats.layers;
+    const std::size_t nw = name_width(layers);
     std::vector<EnergyBreakdown> energy;
     for (const auto& l : layers) energy.push_back(estimate_energy(l, a, info.energy_table));
     const EnergyBreakdown et = estimate_energy(layers, a, info.energy_table);
-    s += fmt::format("\nWork, load balance and energy{}\n", summed);
+    std::string s = fmt::format("\nWork, load balance and energy{}\n", summed_text(info));
     s += fmt::format("  {:<{}}  {:>12}  {:>11}  {:>10}  {:>8}  {:>12}  {:>9}\n", "layer", nw, "LB efficiency",
                      "useful work", "real/total", "padding", "energy", "power mW");
-    auto row2 = [&](const std::string& name, double lb, double uw, double rw, double pad, const EnergyBreakdown& e) {
-        return fmt::format("  {:<{}}  {:>12}  {:>11}  {:>10}  {:>8}  {:>12}  {:>9.1f}\n", name, nw, percent(lb),
-                           percent(uw), percent(rw), percent(pad), energy_text(e.total_pj), e.average_power_mw);
+    auto row = [&](const std::string& name, const DerivedFigures& d, const EnergyBreakdown& e) {
+        return fmt::format("  {:<{}}  {:>12}  {:>11}  {:>10}  {:>8}  {:>12}  {:>9.1f}\n", name, nw,
+                           percent(d.load_balance_efficiency), percent(d.useful_work), percent(d.real_work_ratio),
+                           percent(d.padding_share), energy_text(e.total_pj), e.average_power_mw);
     };
-    for (std::size_t k = 0; k < layers.size(); ++k) {
-        const DerivedFigures d = layers[k].derived(a.clock_mhz);
-        s += row2(layers[k].name, d.load_balance_efficiency, d.useful_work, d.real_work_ratio, d.padding_share,
-                  energy[k]);
-    }
-    const DerivedFigures& td = t.derived;
-    if (layers.size() > 1)
-        s += row2("total", td.load_balance_efficiency, td.useful_work, td.real_work_ratio, td.padding_share, et);
+    for (std::size_t k = 0; k < layers.size(); ++k) s += row(layers[k].name, layers[k].derived(a.clock_mhz), energy[k]);
+    if (layers.size() > 1) s += row("total", t.derived, et);
     const AreaBreakdown area = estimate_area(a, info.energy_table);
     s += fmt::format("  energy {} over {:.3f} us: {:.1f} mW average ({:.3f} mW per PE, LNZD {}); area {:.2f} mm^2 "
                      "({:.3f} mm^2 per PE)\n",
-                     energy_text(et.total_pj), td.time_us, et.average_power_mw, et.pe_average_power_mw,
+                     energy_text(et.total_pj), t.derived.time_us, et.average_power_mw, et.pe_average_power_mw,
                      energy_text(et.total_pj - et.pe_total_pj), area.total_mm2, area.pe_total_um2 * 1e-6);
     s += fmt::format("  energy table: {}\n", info.energy_table_source);
+    return s;
+}
 
-    s += fmt::format("\nI/O mode (host loads and read-back over TLM, not in the figures above): {} cycles, {}, {:.3f} us\n",
-                     group(r.stats.io_cycles), bytes_text(r.stats.io_bytes),
-                     seconds_of(r.stats.io_cycles, a.clock_mhz) * 1e6);
+// I/O mode, the waveform written, the simulation speed.
+std::string run_facts(const SimResult& r, const SimRunInfo& info, const RunTotals& t) {
+    const ArchConfig& a = r.arch;
+    std::string s = fmt::format(
+        "\nI/O mode (host loads and read-back over TLM, not in the figures above): {} cycles, {}, {:.3f} us\n",
+        group(r.stats.io_cycles), bytes_text(r.stats.io_bytes), cycles_to_seconds(r.stats.io_cycles, a.clock_mhz) * 1e6);
     if (info.vcd) {
         const auto& v = *info.vcd;
         s += fmt::format("Waveform: {} ({} signals, PEs {}, cycles {}: {} dumped, {})\n", v.path, v.signals,
@@ -258,17 +280,17 @@ std::string format_summary(const SimResult& r, const SimRunInfo& info) {
             s += fmt::format("  note: the window starts after the run's last cycle ({}): the file has no values\n",
                              t.cycles ? t.cycles - 1 : 0);
     }
-    const double rate =
-        r.stats.compute_wall_seconds > 0 ? double(t.cycles) * a.num_pes / r.stats.compute_wall_seconds : 0.0;
     auto secs = [](double x) { return x < 1 ? fmt::format("{:.1f} ms", x * 1e3) : fmt::format("{:.3f} s", x); };
     s += fmt::format("Simulation speed: {:.2f} M PE-cycles/s ({} cycles x {} PEs in {}); wall time {} "
                      "(load, golden model, simulation, checks)\n",
-                     rate / 1e6, group(t.cycles), a.num_pes, secs(r.stats.compute_wall_seconds),
+                     t.pe_cycles_per_second / 1e6, group(t.cycles), a.num_pes, secs(r.stats.compute_wall_seconds),
                      secs(info.wall_seconds));
-    if (!info.batch_summary.empty())
-        s += info.batch_summary;
-    else
-        s += output_head_text(r.read_back, r.output_frac);
+    return s;
+}
+
+// The outputs (or the batch's summary), then the verdict.
+std::string outputs_and_verdict(const SimResult& r, const SimRunInfo& info) {
+    std::string s = info.batch_summary.empty() ? output_head_text(r.read_back, r.output_frac) : info.batch_summary;
     s += "\n";
     if (r.bit_exact && info.batch_inputs)
         s += fmt::format("BIT-EXACT: all {} inputs, every layer's output equal to the golden model; the last layer "
@@ -282,6 +304,14 @@ std::string format_summary(const SimResult& r, const SimRunInfo& info) {
     else
         s += verdict_line(r, info) + "\n";
     return s;
+}
+
+}  // namespace
+
+std::string format_summary(const SimResult& r, const SimRunInfo& info) {
+    const RunTotals t = run_totals(r.stats, r.arch.num_pes, r.arch.clock_mhz);
+    return summary_head(r, info) + timing_table(r, info, t) + work_energy_table(r, info, t) + run_facts(r, info, t) +
+           outputs_and_verdict(r, info);
 }
 
 std::string json_file_text(const nlohmann::json& j) { return j.dump(1) + "\n"; }

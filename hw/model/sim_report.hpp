@@ -66,6 +66,7 @@ std::string output_head_text(const std::vector<int32_t>& out, int out_frac);
 struct RunTotals {
     uint64_t cycles = 0, writeback_cycles = 0, closed_form_cycles = 0, useful_macs = 0;
     DerivedFigures derived;  // time, GOP/s, efficiencies of the run as one span
+    double pe_cycles_per_second = 0;  // simulation speed: cycles x PEs / compute_wall_seconds
     PeStats pe;   // summed over PEs and layers (queue_max_occupancy: the maximum)
     CcuStats ccu;
 };

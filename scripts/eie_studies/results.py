@@ -88,6 +88,15 @@ def summary(rec):
     return row
 
 
+def combined(rows, figure, weight):
+    """eie-sim's `figure` of several runs taken as one run: the runs' own values weighted by what each
+    is a ratio over (`weight`: a column, or a function of the row), so no formula of a derived figure
+    (GOP/s, efficiencies) is written again here. None when the weights add up to nothing."""
+    w = [weight(r) if callable(weight) else r[weight] for r in rows]
+    total = sum(w)
+    return sum(r[figure] * x for r, x in zip(rows, w)) / total if total else None
+
+
 def order_key(bench_order):
     index = {b: i for i, b in enumerate(bench_order)}
     names = params.names()

@@ -98,9 +98,32 @@ expect_usage "empty name" "--check-config: empty file name" "$sim" --check-confi
 expect_usage "with an image" "^eie-sim: --list-params takes no IMAGE_DIR$" "$sim" --list-params "$t"
 expect_usage "with --set" "^eie-sim: --check-config takes no --set \(only --json\)$" "$sim" --check-config "$t/one.json" --set num_pes=4
 expect_usage "with --stats" "^eie-sim: --list-params takes no --stats \(only --json\)$" "$sim" --list-params --stats "$t/s.json"
-expect_usage "both" "^eie-sim: --list-params and --check-config are separate commands: give one$" "$sim" --list-params --check-config "$t/one.json"
-expect_usage "--json alone" "^eie-sim: --json goes with --list-params or --check-config$" "$sim" "$t" --json
+expect_usage "both" "^eie-sim: --list-params, --list-stats and --check-config are separate commands: give one$" "$sim" --list-params --check-config "$t/one.json"
+expect_usage "two lists" "^eie-sim: --list-params, --list-stats and --check-config are separate commands: give one$" "$sim" --list-params --list-stats
+expect_usage "--json alone" "^eie-sim: --json goes with --list-params, --list-stats or --check-config$" "$sim" "$t" --json
+expect_usage "--list-stats with an image" "^eie-sim: --list-stats takes no IMAGE_DIR$" "$sim" --list-stats "$t"
+expect_usage "--list-stats with --vcd" "^eie-sim: --list-stats takes no --vcd \(only --json\)$" "$sim" --list-stats --vcd "$t/w.vcd"
 [ ! -e "$t/s.json" ] || fail "--stats written by --list-params"
+
+
+# --- the statistics fields (docs/statistics.md, "The field list for scripts")
+"$sim" --list-stats --json >"$t/fields.json" || fail "--list-stats --json exits $?"
+/usr/bin/python3 - "$t/fields.json" <<'PY' || fail "--list-stats --json does not describe the counters"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert doc["format"] == "eie-stats-fields" and doc["version"] == 1, doc.get("format")
+pe = {f["name"]: f for f in doc["per_pe"]}
+ccu = {f["name"]: f for f in doc["ccu"]}
+assert list(pe)[:5] == ["busy_cycles", "padding_cycles", "empty_col_cycles", "starved_cycles", "stall_cycles"], list(pe)
+assert pe["queue_max_occupancy"]["combine"] == "max" and pe["acc_writes"]["combine"] == "sum"
+assert all(f["meaning"] for f in doc["per_pe"] + doc["ccu"])
+assert "broadcasts" in ccu and "lnzd_node_activations" in ccu, list(ccu)
+assert set(doc["derived"]) == {"time_us", "gops", "load_balance_efficiency", "useful_work", "real_work_ratio",
+                               "padding_share"}, doc["derived"]
+PY
+"$sim" --list-stats >"$t/fields.txt" || fail "--list-stats exits $?"
+grep -qE '^  queue_max_occupancy +max +highest activation-queue occupancy$' "$t/fields.txt" ||
+    fail "--list-stats text: no queue_max_occupancy line: $(head -3 "$t/fields.txt")"
 
 [ "$fails" -eq 0 ] || exit 1
 echo "eie_sim_params: ok"
