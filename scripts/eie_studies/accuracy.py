@@ -62,7 +62,7 @@ class Size:
         if study == "bits":
             return {"bits": [2, 4] if tiny else [1, 2, 3, 4, 8] if quick else list(range(1, 9))}
         if study == "init":
-            return {"bits": [4] if tiny else [2, 3, 4, 6] if quick else list(range(2, 9))}
+            return {"bits": [4] if tiny else list(range(2, 9))}
         if study == "precision":
             return {"widths": [8, 16] if tiny else [8, 16, 32] if quick else [8, 12, 16, 32]}
         return {"pes": [4, 16] if tiny else [4, 16, 64, 256] if quick else [4, 8, 16, 32, 64, 128, 256]}
