@@ -100,7 +100,7 @@ class Runner:
     def _run(self, cmd, what):
         # libtorch's OpenMP threads spin while they wait; on a machine whose cores are busy with
         # other work a spinning thread holds back the one it waits for, and a small epoch takes
-        # 20-30x longer (docs/training.md, "BLAS"). Passive waiting unless the user chose.
+        # 20-30x longer (docs/training.md, "Busy machines"). Passive waiting unless the user chose.
         env = dict(os.environ)
         env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)

@@ -5,6 +5,8 @@
 # Skipped when eie-train is not built (EIE_WITH_TORCH=OFF).
 # Usage: eie_train_errors.sh BUILD_DIR SOURCE_DIR
 set -u
+# libtorch's OpenMP threads sleep while they wait (docs/training.md, "Busy machines")
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 build=$1
 exe="$build/eie-train"
 py=/usr/bin/python3

@@ -9,6 +9,8 @@
 # (EIE_WITH_TORCH=OFF).
 # Usage: eie_train_pipeline.sh BUILD_DIR SOURCE_DIR
 set -u
+# libtorch's OpenMP threads sleep while they wait (docs/training.md, "Busy machines")
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 build=$1
 exe="$build/eie-train"
 sim="$build/eie-sim"
