@@ -121,7 +121,7 @@ import json, sys
 s = json.load(open('sim_stats.json')); a = json.load(open('rep_a.json'))['accuracy']
 bad = []
 if s.get('bit_exact') is not True: bad.append(f"eie-sim --inputs: bit_exact = {s.get('bit_exact')}")
-acc = s.get('accuracy') or {}
+acc = (s.get('batch') or {}).get('accuracy') or {}
 if acc.get('count') != 1000: bad.append(f"eie-sim ran {acc.get('count')} labelled inputs, want 1000")
 if round(a['golden_fixed_point'] * 1000) != acc.get('top1_correct'):
     bad.append(f"eie-sim top-1 {acc.get('top1_correct')}/1000 != golden {a['golden_fixed_point']}")
