@@ -197,8 +197,16 @@ class Runner:
             ck = img + ".ck"
             shutil.rmtree(ck, ignore_errors=True)
             extra = ["--checkpoints", ck]
-        self._run([tool("eie-train")] + cmd + extra + ["-q", "-o", tmp_img, "--json", rep + ".tmp"],
-                  "eie-train")
+        try:
+            self._run([tool("eie-train")] + cmd + extra + ["-q", "-o", tmp_img, "--json", rep + ".tmp"],
+                      "eie-train")
+        except BaseException:  # failed or interrupted: nothing of the point is left
+            shutil.rmtree(tmp_img, ignore_errors=True)
+            if keep_image:
+                shutil.rmtree(img + ".ck", ignore_errors=True)
+            if os.path.exists(rep + ".tmp"):
+                os.unlink(rep + ".tmp")
+            raise
         if keep_image:
             shutil.rmtree(img, ignore_errors=True)
             os.replace(tmp_img, img)

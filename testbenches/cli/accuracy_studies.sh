@@ -79,9 +79,21 @@ n=$(ls "$t/acc/cache/tiny/points/"*.json 2>/dev/null | wc -l)
 # a second run computes nothing ...
 "$src/scripts/accuracy-studies" --size tiny --out "$t/acc" > /dev/null 2> "$t/err2.txt" || fail "second run exited $?"
 grep -q "point\|training\|cost on" "$t/err2.txt" && fail "the second run recomputed: $(cat "$t/err2.txt")"
-# ... and after one point is lost (an interrupted run), the next recomputes that one alone
+# ... and after one point is lost, a run interrupted (SIGINT) while it recomputes it exits 130,
+# stops its eie-train and leaves nothing of the point; the next run recomputes that one alone
 lost=$(grep -l '"weight_bits": 2' "$t/acc/cache/tiny/points/"*.json | head -1)
 rm -f "$lost"
+"$src/scripts/accuracy-studies" --size tiny --out "$t/acc" bits > /dev/null 2> "$t/err5.txt" &
+pid=$!
+for _ in $(seq 1 600); do grep -q "point" "$t/err5.txt" && break; sleep 0.1; done
+sleep 1
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+[ "$rc" -eq 130 ] || fail "interrupted run: exit $rc, expected 130: $(cat "$t/err5.txt")"
+pgrep -f "$t/acc" > /dev/null && fail "interrupted run: a tool is still running: $(pgrep -af "$t/acc")"
+ls -a "$t/acc/cache/tiny/points" | grep -q 'tmp' && fail "interrupted run left $(ls -a "$t/acc/cache/tiny/points" | grep tmp)"
+[ -e "$lost" ] && fail "interrupted run wrote the point it was computing"
 "$src/scripts/accuracy-studies" --size tiny --out "$t/acc" bits > /dev/null 2> "$t/err4.txt" || fail "third run exited $?"
 [ "$(grep -c "point" "$t/err4.txt")" -eq 1 ] || fail "expected one point recomputed, got: $(cat "$t/err4.txt")"
 [ -f "$lost" ] || fail "the lost point $lost was not written again"
