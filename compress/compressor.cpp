@@ -1,4 +1,5 @@
 #include "eie/compress/compressor.hpp"
+#include "eie/hw/layer_label.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -39,9 +40,7 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-std::string layer_label(const FloatLayer& l, std::size_t index) {
-    return fmt::format("layer '{}' (index {})", l.name, index);
-}
+std::string layer_label(const FloatLayer& l, std::size_t index) { return eie::layer_label(index, l.name); }
 
 // 10 log10(signal / noise), +inf for a noiseless (or empty) comparison.
 double snr_db(double signal, double noise) {
@@ -157,151 +156,148 @@ Spread spread_of(const std::vector<double>& v) {
 
 nlohmann::json spread_json(const Spread& s) { return {{"min", s.min}, {"mean", s.mean}, {"max", s.max}}; }
 
-}  // namespace
+// --- the steps of compress_network, in order
 
-CompressResult compress_network(const std::vector<FloatLayer>& layers_in, const std::vector<double>& input,
-                                const std::vector<std::vector<double>>& calibration, const CompressOptions& opt) {
-    const ArchConfig& arch = opt.arch;
-    arch.validate("architecture");
-    validate_inputs(layers_in, input, calibration, opt);
-    const std::size_t n = layers_in.size();
-    const uint32_t wb = arch.weight_bits, cvb = arch.codebook_value_bits, ab = arch.act_bits;
-    const uint32_t ncodes = arch.codebook_entries();
+// 2. Pruning (none, to a density, or by a threshold); the counts go into the report.
+void prune_layer(FloatLayer& L, const LayerOptions& o, LayerReport& r) {
+    PruneResult pr;
+    if (o.prune == PruneMode::density) {
+        pr = prune_to_density(L, o.prune_value);
+    } else if (o.prune == PruneMode::threshold) {
+        pr = prune_by_threshold(L, o.prune_value);
+    } else {
+        pr.total = r.weights;
+        for (float w : L.weights) pr.nonzero_before += (w != 0.0f);
+        pr.nonzero_after = pr.nonzero_before;
+    }
+    r.nonzero_before = pr.nonzero_before;
+    r.nonzero_after = pr.nonzero_after;
+    r.density_before = r.weights ? double(pr.nonzero_before) / double(r.weights) : 0.0;
+    r.density_after = r.weights ? double(pr.nonzero_after) / double(r.weights) : 0.0;
+    r.prune_threshold = pr.threshold;
+}
 
-    CompressResult res;
-    res.calibration_vectors = static_cast<uint32_t>(calibration.size());
-    res.layers.resize(n);
-    std::vector<QuantLayer> q(n);
-
-    for (std::size_t l = 0; l < n; ++l) {
-        FloatLayer L = layers_in[l];
-        if (L.name.empty()) L.name = fmt::format("L{}", l);
-        LayerReport& r = res.layers[l];
-        const LayerOptions o = opt.layers.empty() ? LayerOptions{} : opt.layers[l];
-        r.name = L.name;
-        r.in_len = L.in_len;
-        r.out_len = L.out_len;
-        r.has_bias = !L.bias.empty();
-        r.act = L.act;
-        r.prune = o.prune;
-        r.prune_value = o.prune_value;
-        r.weights = uint64_t(L.in_len) * L.out_len;
-
-        // 2. pruning
-        PruneResult pr;
-        if (o.prune == PruneMode::density) {
-            pr = prune_to_density(L, o.prune_value);
-        } else if (o.prune == PruneMode::threshold) {
-            pr = prune_by_threshold(L, o.prune_value);
-        } else {
-            pr.total = r.weights;
-            for (float w : L.weights) pr.nonzero_before += (w != 0.0f);
-            pr.nonzero_after = pr.nonzero_before;
-        }
-        r.nonzero_before = pr.nonzero_before;
-        r.nonzero_after = pr.nonzero_after;
-        r.density_before = r.weights ? double(pr.nonzero_before) / double(r.weights) : 0.0;
-        r.density_after = r.weights ? double(pr.nonzero_after) / double(r.weights) : 0.0;
-        r.prune_threshold = pr.threshold;
-
-        // 3. the non-zeros of [W | b] in (col, row) order: a counting sort by
-        // column over a row-major scan keeps rows ascending within a column.
-        const uint32_t ncols = L.in_len + (r.has_bias ? 1u : 0u);
-        std::vector<uint64_t> col_start(uint64_t(ncols) + 1, 0);
+// 3. The non-zeros of [W | b] in (col, row) order with their float values: a
+// counting sort by column over a row-major scan keeps rows ascending within a column.
+void column_sorted_nonzeros(const FloatLayer& L, LayerReport& r, std::vector<QuantLayer::NonZero>& nzs,
+                            std::vector<double>& values) {
+    const uint32_t ncols = L.in_len + (r.has_bias ? 1u : 0u);
+    std::vector<uint64_t> col_start(uint64_t(ncols) + 1, 0);
+    for (uint32_t row = 0; row < L.out_len; ++row) {
+        const float* w = &L.weights[uint64_t(row) * L.in_len];
+        for (uint32_t col = 0; col < L.in_len; ++col) col_start[col + 1] += (w[col] != 0.0f);
+        if (r.has_bias) col_start[L.in_len + 1] += (L.bias[row] != 0.0f);
+    }
+    for (uint32_t c = 0; c < ncols; ++c) col_start[c + 1] += col_start[c];
+    const uint64_t nnz = col_start[ncols];
+    nzs.assign(nnz, {});
+    values.assign(nnz, 0.0);
+    {
+        std::vector<uint64_t> fill(col_start.begin(), col_start.end() - 1);
         for (uint32_t row = 0; row < L.out_len; ++row) {
             const float* w = &L.weights[uint64_t(row) * L.in_len];
-            for (uint32_t col = 0; col < L.in_len; ++col) col_start[col + 1] += (w[col] != 0.0f);
-            if (r.has_bias) col_start[L.in_len + 1] += (L.bias[row] != 0.0f);
-        }
-        for (uint32_t c = 0; c < ncols; ++c) col_start[c + 1] += col_start[c];
-        const uint64_t nnz = col_start[ncols];
-        std::vector<QuantLayer::NonZero> nzs(nnz);
-        std::vector<double> values(nnz);
-        {
-            std::vector<uint64_t> fill(col_start.begin(), col_start.end() - 1);
-            for (uint32_t row = 0; row < L.out_len; ++row) {
-                const float* w = &L.weights[uint64_t(row) * L.in_len];
-                for (uint32_t col = 0; col < L.in_len; ++col) {
-                    if (w[col] == 0.0f) continue;
-                    uint64_t k = fill[col]++;
-                    nzs[k] = {row, col, 0};
-                    values[k] = w[col];
-                }
-                if (r.has_bias && L.bias[row] != 0.0f) {
-                    uint64_t k = fill[L.in_len]++;
-                    nzs[k] = {row, L.in_len, 0};
-                    values[k] = L.bias[row];
-                }
+            for (uint32_t col = 0; col < L.in_len; ++col) {
+                if (w[col] == 0.0f) continue;
+                uint64_t k = fill[col]++;
+                nzs[k] = {row, col, 0};
+                values[k] = w[col];
+            }
+            if (r.has_bias && L.bias[row] != 0.0f) {
+                uint64_t k = fill[L.in_len]++;
+                nzs[k] = {row, L.in_len, 0};
+                values[k] = L.bias[row];
             }
         }
-        r.bias_nonzero = r.has_bias ? col_start[ncols] - col_start[L.in_len] : 0;
-
-        Codebook cb;
-        if (nnz > 0) {
-            cb = kmeans_1d(values, wb, opt.init, opt.kmeans_seed, opt.kmeans_max_iterations);
-            if (cb.assignment.size() != nnz)
-                throw CompressError(fmt::format("{}: k-means returned {} assignments for {} values", layer_label(L, l),
-                                                cb.assignment.size(), nnz));
-        } else {
-            cb.exact = true;
-            cb.snr_db = kInf;
-        }
-        cb.centroids.resize(ncodes, 0.0);
-        cb.centroids[0] = 0.0;
-        r.init = opt.init;
-        r.centroids_used = cb.used;
-        r.kmeans_iterations = cb.iterations;
-        r.kmeans_exact = cb.exact;
-        r.kmeans_snr_db = cb.exact ? kInf : cb.snr_db;
-        for (uint64_t k = 0; k < nnz; ++k) {
-            uint32_t code = cb.assignment[k];
-            if (code == 0 || code >= ncodes)
-                throw CompressError(fmt::format("{}: k-means assigned code {} (allowed 1 .. {})", layer_label(L, l),
-                                                code, ncodes - 1));
-            nzs[k].code = code;
-        }
-
-        // 4. the fixed-point codebook
-        for (uint32_t c = 1; c < ncodes; ++c) r.max_abs_centroid = std::max(r.max_abs_centroid, std::fabs(cb.centroids[c]));
-        int w_frac = o.w_frac ? *o.w_frac : fx::choose_frac_bits(r.max_abs_centroid, cvb);
-        r.w_frac_override = bool(o.w_frac);
-        if (!o.w_frac && r.max_abs_centroid > fx::dequantize(fx::max_value(cvb), w_frac))
-            throw CompressError(fmt::format(
-                "{}: largest |shared weight| = {:g} does not fit {}-bit codebook values even with {} fractional bits "
-                "(allowed: |w| <= {:g})",
-                layer_label(L, l), r.max_abs_centroid, cvb, w_frac, fx::dequantize(fx::max_value(cvb), w_frac)));
-        QuantLayer& Q = q[l];
-        Q.name = L.name;
-        Q.in_len = L.in_len;
-        Q.out_len = L.out_len;
-        Q.has_bias = r.has_bias;
-        Q.act = L.act;
-        Q.fmt.w_frac = w_frac;
-        Q.codebook_float = cb.centroids;
-        Q.codebook.assign(ncodes, 0);
-        for (uint32_t c = 1; c < ncodes; ++c) {
-            double v = cb.centroids[c];
-            int32_t f = fx::quantize(v, w_frac, cvb);
-            // Code != 0 must never mean zero (code 0 is the padding marker):
-            // a tiny centroid keeps its sign with the smallest magnitude.
-            if (f == 0 && v != 0.0) {
-                f = v > 0 ? 1 : -1;
-                ++r.centroids_nudged;
-            }
-            Q.codebook[c] = f;
-        }
-        double sig = 0, noise = 0;
-        for (uint64_t k = 0; k < nnz; ++k) {
-            double c = cb.centroids[nzs[k].code];
-            double e = c - fx::dequantize(Q.codebook[nzs[k].code], w_frac);
-            sig += c * c;
-            noise += e * e;
-        }
-        r.codebook_snr_db = snr_db(sig, noise);
-        Q.nonzeros = std::move(nzs);
     }
+    r.bias_nonzero = r.has_bias ? col_start[ncols] - col_start[L.in_len] : 0;
+}
 
-    // 5. activation formats from the float reference with the shared weights
+// Weight sharing: k-means over the non-zero values gives the shared weights
+// (code 0 stays the zero / padding code) and each non-zero's code.
+Codebook share_weights(const FloatLayer& L, std::size_t l, const std::vector<double>& values,
+                       std::vector<QuantLayer::NonZero>& nzs, const CompressOptions& opt, LayerReport& r) {
+    const uint32_t ncodes = opt.arch.codebook_entries();
+    const uint64_t nnz = nzs.size();
+    Codebook cb;
+    if (nnz > 0) {
+        cb = kmeans_1d(values, opt.arch.weight_bits, opt.init, opt.kmeans_seed, opt.kmeans_max_iterations);
+        if (cb.assignment.size() != nnz)
+            throw CompressError(fmt::format("{}: k-means returned {} assignments for {} values", layer_label(L, l),
+                                            cb.assignment.size(), nnz));
+    } else {
+        cb.exact = true;
+        cb.snr_db = kInf;
+    }
+    cb.centroids.resize(ncodes, 0.0);
+    cb.centroids[0] = 0.0;
+    r.init = opt.init;
+    r.centroids_used = cb.used;
+    r.kmeans_iterations = cb.iterations;
+    r.kmeans_exact = cb.exact;
+    r.kmeans_snr_db = cb.exact ? kInf : cb.snr_db;
+    for (uint64_t k = 0; k < nnz; ++k) {
+        uint32_t code = cb.assignment[k];
+        if (code == 0 || code >= ncodes)
+            throw CompressError(fmt::format("{}: k-means assigned code {} (allowed 1 .. {})", layer_label(L, l),
+                                            code, ncodes - 1));
+        nzs[k].code = code;
+    }
+    return cb;
+}
+
+// 4. The fixed-point codebook (w_frac chosen for the largest shared weight,
+// unless overridden) and its quantisation error.
+void fixed_point_codebook(const FloatLayer& L, std::size_t l, const Codebook& cb, std::vector<QuantLayer::NonZero> nzs,
+                          const LayerOptions& o, const ArchConfig& arch, LayerReport& r, QuantLayer& Q) {
+    const uint32_t ncodes = arch.codebook_entries(), cvb = arch.codebook_value_bits;
+    const uint64_t nnz = nzs.size();
+    for (uint32_t c = 1; c < ncodes; ++c) r.max_abs_centroid = std::max(r.max_abs_centroid, std::fabs(cb.centroids[c]));
+    int w_frac = o.w_frac ? *o.w_frac : fx::choose_frac_bits(r.max_abs_centroid, cvb);
+    r.w_frac_override = bool(o.w_frac);
+    if (!o.w_frac && r.max_abs_centroid > fx::dequantize(fx::max_value(cvb), w_frac))
+        throw CompressError(fmt::format(
+            "{}: largest |shared weight| = {:g} does not fit {}-bit codebook values even with {} fractional bits "
+            "(allowed: |w| <= {:g})",
+            layer_label(L, l), r.max_abs_centroid, cvb, w_frac, fx::dequantize(fx::max_value(cvb), w_frac)));
+    Q.name = L.name;
+    Q.in_len = L.in_len;
+    Q.out_len = L.out_len;
+    Q.has_bias = r.has_bias;
+    Q.act = L.act;
+    Q.fmt.w_frac = w_frac;
+    Q.codebook_float = cb.centroids;
+    Q.codebook.assign(ncodes, 0);
+    for (uint32_t c = 1; c < ncodes; ++c) {
+        double v = cb.centroids[c];
+        int32_t f = fx::quantize(v, w_frac, cvb);
+        // Code != 0 must never mean zero (code 0 is the padding marker):
+        // a tiny centroid keeps its sign with the smallest magnitude.
+        if (f == 0 && v != 0.0) {
+            f = v > 0 ? 1 : -1;
+            ++r.centroids_nudged;
+        }
+        Q.codebook[c] = f;
+    }
+    double sig = 0, noise = 0;
+    for (uint64_t k = 0; k < nnz; ++k) {
+        double c = cb.centroids[nzs[k].code];
+        double e = c - fx::dequantize(Q.codebook[nzs[k].code], w_frac);
+        sig += c * c;
+        noise += e * e;
+    }
+    r.codebook_snr_db = snr_db(sig, noise);
+    Q.nonzeros = std::move(nzs);
+}
+
+// 5. Activation formats from the float reference with the shared weights
+// (over the input and the calibration vectors), unless overridden; returns
+// the largest |input| of each layer.
+std::vector<double> choose_activation_formats(std::vector<QuantLayer>& q, const std::vector<FloatLayer>& layers_in,
+                                              const std::vector<double>& input,
+                                              const std::vector<std::vector<double>>& calibration,
+                                              const CompressOptions& opt, CompressResult& res) {
+    const std::size_t n = q.size();
+    const uint32_t ab = opt.arch.act_bits;
     std::vector<double> max_in(n, 0.0), max_out(n, 0.0);
     float_ranges(q, input, max_in, max_out);
     for (const auto& c : calibration) float_ranges(q, c, max_in, max_out);
@@ -340,15 +336,20 @@ CompressResult compress_network(const std::vector<FloatLayer>& layers_in, const 
         r.fmt = q[l].fmt;
         in_frac = out_frac;
     }
-    // The bias column is broadcast as 1.0 = 2^in_frac, which must be a
-    // positive value of act_bits bits (the golden model and the hardware
-    // depend on it).
-    for (std::size_t l = 0; l < n; ++l) {
+    return max_in;
+}
+
+// The bias column is broadcast as 1.0 = 2^in_frac, which must be a positive
+// value of act_bits bits (the golden model and the hardware depend on it).
+void check_bias_representable(const std::vector<QuantLayer>& q, const std::vector<FloatLayer>& layers_in,
+                              double max_abs_input, const CompressOptions& opt, const CompressResult& res) {
+    const uint32_t ab = opt.arch.act_bits;
+    for (std::size_t l = 0; l < q.size(); ++l) {
         const int f = q[l].fmt.in_frac;
         if (q[l].has_bias && (f < 0 || f > int(ab) - 2)) {
             std::string origin =
                 l == 0 ? (opt.in_frac ? std::string("set by the in_frac override")
-                                      : fmt::format("chosen for the largest |input| = {:g}", max_in[0]))
+                                      : fmt::format("chosen for the largest |input| = {:g}", max_abs_input))
                        : fmt::format("the out_frac of {}{}", layer_label(layers_in[l - 1], l - 1),
                                      res.layers[l - 1].out_frac_override ? " (overridden)" : "");
             throw CompressError(fmt::format(
@@ -357,16 +358,27 @@ CompressResult compress_network(const std::vector<FloatLayer>& layers_in, const 
                 layer_label(layers_in[l], l), f, origin, ab, int(ab) - 2));
         }
     }
+}
 
-    // encode, then the reference outputs
+// The per-PE image, its quantised input and the reference outputs of both models.
+Image encode_with_references(const std::vector<QuantLayer>& q, const std::vector<double>& input, const ArchConfig& arch) {
+    const uint32_t ab = arch.act_bits;
     Image img = encode_layers(q, arch);
     img.input_float = input;
     img.input.resize(input.size());
     for (std::size_t k = 0; k < input.size(); ++k) img.input[k] = fx::quantize(input[k], q[0].fmt.in_frac, ab);
     img.expected = golden_run(img, img.input);
     img.expected_float = float_run(img, img.input_float);
+    return img;
+}
 
-    // fixed point vs float over the input and calibration vectors
+// Fixed point against float over the input and the calibration vectors: SNR,
+// largest error and saturations per layer.
+void compare_fixed_with_float(const Image& img, const std::vector<QuantLayer>& q,
+                              const std::vector<std::vector<double>>& calibration, const ArchConfig& arch,
+                              CompressResult& res) {
+    const std::size_t n = q.size();
+    const uint32_t ab = arch.act_bits;
     std::vector<double> sig(n, 0.0), noise(n, 0.0);
     auto compare = [&](const std::vector<std::vector<int32_t>>& fixed, const std::vector<std::vector<double>>& flt) {
         for (std::size_t l = 0; l < n; ++l) {
@@ -388,13 +400,16 @@ CompressResult compress_network(const std::vector<FloatLayer>& layers_in, const 
         for (std::size_t k = 0; k < c.size(); ++k) cq[k] = fx::quantize(c[k], q[0].fmt.in_frac, ab);
         compare(golden_run(img, cq), float_run(img, c));
     }
+    for (std::size_t l = 0; l < n; ++l) res.layers[l].snr_db = snr_db(sig[l], noise[l]);
+}
 
-    // encoding statistics and capacity use
+// Entries, padding and rows per PE, and how full each memory is.
+void encoding_statistics(const Image& img, CompressResult& res) {
+    const std::size_t n = img.layers.size();
     const ArchConfig& ia = img.arch;  // the grown sizes when grow_memories is set
     for (std::size_t l = 0; l < n; ++l) {
         LayerReport& r = res.layers[l];
         const LayerDesc& d = img.layers[l];
-        r.snr_db = snr_db(sig[l], noise[l]);
         r.num_batches = d.num_batches;
         std::vector<double> ent, pad, rows;
         uint64_t worst = 0;
@@ -435,7 +450,7 @@ CompressResult compress_network(const std::vector<FloatLayer>& layers_in, const 
     worst_of("codebook", ia.codebook_slots, [](const PeImage& pe, std::size_t) { return uint64_t(pe.codebooks.size()); });
     worst_of("act_sram", ia.act_sram_entries, [&](const PeImage&, std::size_t p) {
         // Local length of a vector of length len on PE p: rows p, p+N, ...
-        auto local = [&](uint32_t len) -> uint64_t { return p < len ? (len - p + ia.num_pes - 1) / ia.num_pes : 0; };
+        auto local = [&](uint32_t len) { return local_length(len, ia.num_pes, uint32_t(p)); };
         uint64_t end = 0;
         for (const auto& d : img.layers) {
             if (d.input.in_sram) end = std::max(end, d.input.sram_base + local(d.in_len));
@@ -444,9 +459,9 @@ CompressResult compress_network(const std::vector<FloatLayer>& layers_in, const 
         return end;
     });
 
-    res.storage = storage_report(img);
-    res.image = std::move(img);
+}
 
+nlohmann::json report_json(const CompressResult& res, const CompressOptions& opt) {
     nlohmann::json j;
     j["layers"] = nlohmann::json::array();
     for (const auto& r : res.layers) j["layers"].push_back(to_json(r));
@@ -455,7 +470,50 @@ CompressResult compress_network(const std::vector<FloatLayer>& layers_in, const 
     j["storage"] = to_json(res.storage);
     j["calibration_vectors"] = res.calibration_vectors;
     j["kmeans"] = {{"init", to_string(opt.init)}, {"seed", opt.kmeans_seed}, {"max_iterations", opt.kmeans_max_iterations}};
-    res.report = std::move(j);
+    return j;
+}
+
+}  // namespace
+
+CompressResult compress_network(const std::vector<FloatLayer>& layers_in, const std::vector<double>& input,
+                                const std::vector<std::vector<double>>& calibration, const CompressOptions& opt) {
+    const ArchConfig& arch = opt.arch;
+    arch.validate("architecture");
+    validate_inputs(layers_in, input, calibration, opt);
+    const std::size_t n = layers_in.size();
+
+    CompressResult res;
+    res.calibration_vectors = static_cast<uint32_t>(calibration.size());
+    res.layers.resize(n);
+    std::vector<QuantLayer> q(n);
+    for (std::size_t l = 0; l < n; ++l) {
+        FloatLayer L = layers_in[l];
+        if (L.name.empty()) L.name = fmt::format("L{}", l);
+        LayerReport& r = res.layers[l];
+        const LayerOptions o = opt.layers.empty() ? LayerOptions{} : opt.layers[l];
+        r.name = L.name;
+        r.in_len = L.in_len;
+        r.out_len = L.out_len;
+        r.has_bias = !L.bias.empty();
+        r.act = L.act;
+        r.prune = o.prune;
+        r.prune_value = o.prune_value;
+        r.weights = uint64_t(L.in_len) * L.out_len;
+        prune_layer(L, o, r);
+        std::vector<QuantLayer::NonZero> nzs;
+        std::vector<double> values;
+        column_sorted_nonzeros(L, r, nzs, values);
+        const Codebook cb = share_weights(L, l, values, nzs, opt, r);
+        fixed_point_codebook(L, l, cb, std::move(nzs), o, arch, r, q[l]);
+    }
+    const std::vector<double> max_in = choose_activation_formats(q, layers_in, input, calibration, opt, res);
+    check_bias_representable(q, layers_in, max_in[0], opt, res);
+    Image img = encode_with_references(q, input, arch);
+    compare_fixed_with_float(img, q, calibration, arch, res);
+    encoding_statistics(img, res);
+    res.storage = storage_report(img);
+    res.image = std::move(img);
+    res.report = report_json(res, opt);
     return res;
 }
 

@@ -8,6 +8,7 @@
 // using the pointer words as cursors (restored afterwards). No per-entry heap
 // allocation, no sort: Alex-6 (3.4 M non-zeros) encodes in a few tens of ms.
 #include "eie/compress/encode.hpp"
+#include "eie/hw/layer_label.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -20,9 +21,6 @@ namespace eie {
 
 namespace {
 
-std::string layer_label(std::size_t index, const std::string& name) {
-    return fmt::format("layer {} '{}'", index, name);
-}
 
 uint64_t param_max(const char* name) {
     for (const auto& s : param_specs())
@@ -600,13 +598,12 @@ std::vector<QuantLayer> decode_layers(const Image& image) {
             }
             for (uint32_t p = 0; p < N; ++p) {
                 const PeImage& pe = image.pes[p];
-                const uint64_t rows_p = local_length(d.out_len, N, p);
                 for (uint32_t b = 0; b < d.num_batches; ++b) {
                     const uint64_t q0 = d.ptr_base + b * stride;
                     if (q0 + stride > pe.pointers.size())
                         fail(fmt::format("PE {} batch {}: pointer words {} .. {} beyond the {} stored", p, b, q0,
                                          q0 + stride - 1, pe.pointers.size()));
-                    const uint64_t batch_rows = rows_p > uint64_t(b) * R ? std::min<uint64_t>(R, rows_p - uint64_t(b) * R) : 0;
+                    const uint64_t batch_rows = local_rows_in_batch(d.out_len, a, p, b);
                     for (uint32_t j = 0; j < nc; ++j) {
                         const uint64_t lo = pe.pointers[q0 + j], hi = pe.pointers[q0 + j + 1];
                         if (lo > hi || d.entry_base + hi > pe.entries.size())

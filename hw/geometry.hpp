@@ -3,7 +3,9 @@
 // many output batches a layer needs (docs/image-format.md).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <vector>
 
 #include "eie/hw/arch_config.hpp"
 
@@ -22,6 +24,24 @@ inline uint32_t layer_batches(uint32_t out_len, const ArchConfig& arch) {
     uint64_t rows = max_local_length(out_len, arch.num_pes);
     uint64_t nb = (rows + arch.act_rf_entries - 1) / arch.act_rf_entries;
     return static_cast<uint32_t>(nb < 1 ? 1 : nb);
+}
+
+// Local rows of PE `pe` in output batch `batch` of a layer with `out_len`
+// outputs: batch b holds local rows [b*R, (b+1)*R), R = act_rf_entries.
+inline uint32_t local_rows_in_batch(uint32_t out_len, const ArchConfig& arch, uint32_t pe, uint32_t batch) {
+    const uint64_t local = local_length(out_len, arch.num_pes, pe), first = uint64_t(batch) * arch.act_rf_entries;
+    return local > first ? static_cast<uint32_t>(std::min<uint64_t>(arch.act_rf_entries, local - first)) : 0;
+}
+
+// The broadcast order of a layer's columns: the inputs j with nonzero(j), by
+// increasing index, then the bias column (index in_len) when the layer has one.
+template <class NonZero>
+std::vector<uint32_t> broadcast_columns(uint32_t in_len, bool has_bias, NonZero&& nonzero) {
+    std::vector<uint32_t> cols;
+    for (uint32_t j = 0; j < in_len; ++j)
+        if (nonzero(j)) cols.push_back(j);
+    if (has_bias) cols.push_back(in_len);
+    return cols;
 }
 
 }  // namespace eie

@@ -16,15 +16,14 @@
 #include <fmt/format.h>
 
 #include "eie/hw/geometry.hpp"
+#include "eie/hw/layer_label.hpp"
 #include "eie/hw/fixed_point.hpp"
 
 namespace eie {
 
 namespace {
 
-std::string layer_label(const Image& image, std::size_t layer) {
-    return fmt::format("layer {} '{}'", layer, image.layers[layer].name);
-}
+std::string layer_label(const Image& image, std::size_t layer) { return eie::layer_label(layer, image.layers[layer].name); }
 
 // Walks the entries of one layer in the order PE, batch, broadcast column
 // (as given in `columns`), storage order, calling start(pe, rows) before each
@@ -50,10 +49,9 @@ void walk_memories(const Image& image, std::size_t layer, const std::vector<uint
         const PeImage& pe = image.pes[p];
         if (d.codebook_slot >= pe.codebooks.size() || pe.codebooks[d.codebook_slot].size() != a.codebook_entries())
             fail(fmt::format("PE {} has no {}-entry codebook in slot {}", p, a.codebook_entries(), d.codebook_slot));
-        const uint64_t rows_p = local_length(d.out_len, N, p);
         for (uint32_t b = 0; b < d.num_batches; ++b) {
             const uint64_t first = uint64_t(b) * R;
-            const uint32_t rows = static_cast<uint32_t>(rows_p > first ? std::min<uint64_t>(R, rows_p - first) : 0);
+            const uint32_t rows = local_rows_in_batch(d.out_len, a, p, b);
             const uint64_t q0 = d.ptr_base + b * stride;
             if (q0 + stride > pe.pointers.size())
                 fail(fmt::format("PE {} batch {}: pointer addresses {} .. {} beyond the {} pointer words", p, b, q0,
@@ -99,18 +97,13 @@ std::vector<int32_t> golden_layer(const Image& image, std::size_t layer, const s
     if (input.size() != d.in_len)
         throw std::invalid_argument(
             fmt::format("golden model: {}: input has {} values, in_len = {}", who, input.size(), d.in_len));
-    // Broadcast order: the non-zero activations by increasing index, then the bias.
-    std::vector<uint32_t> columns;
     std::vector<int32_t> value(d.num_cols(), 0);
     for (uint32_t j = 0; j < d.in_len; ++j) {
         const int32_t v = input[j];
         if (v < fx::min_value(bits) || v > fx::max_value(bits))
             throw std::invalid_argument(fmt::format("golden model: {}: input[{}] = {} does not fit act_bits = {} ({} .. {})",
                                                     who, j, v, bits, fx::min_value(bits), fx::max_value(bits)));
-        if (v != 0) {
-            columns.push_back(j);
-            value[j] = v;
-        }
+        value[j] = v;
     }
     if (d.has_bias) {
         // The bias column's activation is 1.0 in the input format.
@@ -119,9 +112,10 @@ std::vector<int32_t> golden_layer(const Image& image, std::size_t layer, const s
                 "golden model: {}: the bias column needs the activation 1.0, which in_frac = {} cannot represent in "
                 "act_bits = {} (allowed in_frac: 0 .. {})",
                 who, d.fmt.in_frac, bits, int(bits) - 2));
-        columns.push_back(d.in_len);
         value[d.in_len] = int32_t(1) << d.fmt.in_frac;
     }
+    const std::vector<uint32_t> columns =
+        broadcast_columns(d.in_len, d.has_bias, [&](uint32_t j) { return input[j] != 0; });
 
     const uint32_t N = a.num_pes;
     const int shift = d.fmt.shift();
@@ -172,17 +166,10 @@ std::vector<std::vector<double>> float_run(const Image& image, const std::vector
             throw std::invalid_argument(fmt::format("float reference: {}: codebook_float has {} values, needs {}",
                                                     layer_label(image, l), d.codebook_float.size(),
                                                     a.codebook_entries()));
-        std::vector<uint32_t> columns;
-        std::vector<double> value(d.num_cols(), 0.0);
-        for (uint32_t j = 0; j < d.in_len; ++j)
-            if (in[j] != 0.0) {
-                columns.push_back(j);
-                value[j] = in[j];
-            }
-        if (d.has_bias) {
-            columns.push_back(d.in_len);
-            value[d.in_len] = 1.0;
-        }
+        std::vector<double> value(in.begin(), in.end());
+        if (d.has_bias) value.push_back(1.0);  // the bias column's activation
+        const std::vector<uint32_t> columns =
+            broadcast_columns(d.in_len, d.has_bias, [&](uint32_t j) { return in[j] != 0.0; });
         std::vector<double> res(d.out_len, 0.0);
         std::vector<double> acc(a.act_rf_entries, 0.0);
         const double* cb = d.codebook_float.data();

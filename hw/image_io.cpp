@@ -458,13 +458,12 @@ void write_image_dir(const Image& image, const std::string& dir_in, const nlohma
     }
 }
 
-Image read_image_dir(const std::string& dir_in) {
-    const fs::path dir(dir_in);
-    std::error_code ec;
-    if (!fs::is_directory(dir, ec))
-        throw ImageError(fmt::format("{}: not a directory (expected an image directory with manifest.json)", dir_in));
+namespace {
+
+// --- the steps of read_image_dir, in order
+
+json read_manifest(const fs::path& dir, const Ctx& c) {
     const fs::path mpath = dir / "manifest.json";
-    const Ctx c{mpath.string()};
     json m;
     {
         std::string text = read_file(mpath, "manifest", kMaxManifestBytes);
@@ -484,229 +483,248 @@ Image read_image_dir(const std::string& dir_in) {
             throw ImageError(fmt::format("{}: format_version = {} is not supported (this reader supports version {})",
                                          mpath.string(), v.dump(), kImageFormatVersion));
     }
-    Image img;
+    return m;
+}
+
+// Every parameter is required: an image encoded for one architecture must
+// not silently take another's defaults.
+ArchConfig read_arch(const json& m, const Ctx& c, const std::string& manifest) {
     try {
-        // Every parameter is required: an image encoded for one architecture
-        // must not silently take another's defaults.
         const json& ja = c.at(m, "", "arch");
         if (ja.is_object())
             for (const ParamSpec& spec : param_specs())
                 if (!ja.contains(spec.name)) c.fail(std::string("arch.") + spec.name, "is missing (every parameter is required)");
-        img.arch = arch_from_json(ja, mpath.string() + ": arch");
+        return arch_from_json(ja, manifest + ": arch");
     } catch (const ConfigError& e) {
         throw ImageError(e.what());
     }
-    const ArchConfig& a = img.arch;
-    const uint32_t ncodes = a.codebook_entries(), wb = a.weight_bits, cvb = a.codebook_value_bits;
+}
+
+// Layer l's descriptor, checked against the architecture and the layer before it.
+LayerDesc read_layer(const json& j, std::size_t l, const std::vector<LayerDesc>& before, const ArchConfig& a,
+                     const Ctx& c) {
+    const uint32_t ncodes = a.codebook_entries(), cvb = a.codebook_value_bits;
     const int64_t cmin = -(int64_t(1) << (cvb - 1)), cmax = (int64_t(1) << (cvb - 1)) - 1;
-
-    // --- layers
-    const json& jl = c.array(m, "", "layers");
-    if (jl.empty()) c.fail("layers", "must hold at least one layer");
-    for (std::size_t l = 0; l < jl.size(); ++l) {
-        const std::string p = fmt::format("layers[{}]", l);
-        const json& j = jl[l];
-        LayerDesc d;
-        d.name = c.str(j, p, "name");
-        d.in_len = static_cast<uint32_t>(c.u64(j, p, "in_len", 0xfffffffeu));
-        d.out_len = static_cast<uint32_t>(c.u64(j, p, "out_len", 0xffffffffu));
-        if (d.in_len == 0 || d.out_len == 0) c.fail(p, fmt::format("shape {} x {} is empty", d.out_len, d.in_len));
-        if (l > 0 && d.in_len != img.layers[l - 1].out_len)
-            c.fail(p + ".in_len", fmt::format("{} does not match layers[{}].out_len = {}", d.in_len, l - 1,
-                                              img.layers[l - 1].out_len));
-        d.has_bias = c.boolean(j, p, "has_bias");
-        const std::string act = c.str(j, p, "activation");
-        if (act == "relu") d.act = Activation::relu;
-        else if (act == "identity") d.act = Activation::identity;
-        else c.fail(p + ".activation", fmt::format("'{}' is not known (allowed: relu, identity)", printable(act)));
-        const json& f = c.at(j, p, "formats");
-        const std::string fp = p + ".formats";
-        d.fmt.in_frac = c.i32(f, fp, "in_frac", -64, 64);
-        d.fmt.w_frac = c.i32(f, fp, "w_frac", -64, 64);
-        d.fmt.out_frac = c.i32(f, fp, "out_frac", -64, 64);
-        if (f.contains("shift") && c.i32(f, fp, "shift", -192, 192) != d.fmt.shift())
-            c.fail(fp + ".shift", fmt::format("{} differs from in_frac + w_frac - out_frac = {}", f["shift"].dump(),
-                                              d.fmt.shift()));
-        if (d.fmt.shift() < fx::kMinShift || d.fmt.shift() > fx::kMaxShift)
-            c.fail(fp, fmt::format("in_frac + w_frac - out_frac = {} is out of range (allowed: {} .. {})",
-                                   d.fmt.shift(), fx::kMinShift, fx::kMaxShift));
-        if (d.has_bias && (d.fmt.in_frac < 0 || d.fmt.in_frac > int(a.act_bits) - 2))
-            c.fail(fp + ".in_frac", fmt::format("{} is out of range for a layer with bias (allowed: 0 .. {}: the bias "
-                                                "activation 1.0 must fit {}-bit activations)",
-                                                d.fmt.in_frac, int(a.act_bits) - 2, a.act_bits));
-        if (l > 0 && d.fmt.in_frac != img.layers[l - 1].fmt.out_frac)
-            c.fail(fp + ".in_frac", fmt::format("{} differs from layers[{}].formats.out_frac = {}", d.fmt.in_frac, l - 1,
-                                                img.layers[l - 1].fmt.out_frac));
-        d.num_batches = static_cast<uint32_t>(c.u64(j, p, "num_batches", 0xffffffffu));
-        if (d.num_batches != layer_batches(d.out_len, a))
-            c.fail(p + ".num_batches",
-                   fmt::format("{} differs from the {} batches of {} outputs on {} PEs with arch.act_rf_entries = {}",
-                               d.num_batches, layer_batches(d.out_len, a), d.out_len, a.num_pes, a.act_rf_entries));
-        d.ptr_base = c.u64(j, p, "ptr_base");
-        d.entry_base = c.u64(j, p, "entry_base");
-        d.codebook_slot = static_cast<uint32_t>(c.u64(j, p, "codebook_slot", a.codebook_slots - 1));
-        const json& cb = c.array(j, p, "codebook");
-        const json& cbf = c.array(j, p, "codebook_float");
-        if (cb.size() != ncodes)
-            c.fail(p + ".codebook", fmt::format("has {} values, expected 2^weight_bits = {}", cb.size(), ncodes));
-        if (cbf.size() != ncodes)
-            c.fail(p + ".codebook_float", fmt::format("has {} values, expected 2^weight_bits = {}", cbf.size(), ncodes));
-        for (uint32_t k = 0; k < ncodes; ++k) {
-            if (!cb[k].is_number_integer() || cb[k].get<int64_t>() < cmin || cb[k].get<int64_t>() > cmax)
-                c.fail(fmt::format("{}.codebook[{}]", p, k),
-                       fmt::format("{} is not an integer in {} .. {} ({}-bit codebook values)", cb[k].dump(), cmin, cmax,
-                                   cvb));
-            if (!cbf[k].is_number() || !std::isfinite(cbf[k].get<double>()) ||
-                std::fabs(cbf[k].get<double>()) > kMaxFloatMagnitude)
-                c.fail(fmt::format("{}.codebook_float[{}]", p, k),
-                       fmt::format("{} must be a finite number of magnitude at most {:g}", cbf[k].dump(),
-                                   kMaxFloatMagnitude));
-            d.codebook.push_back(cb[k].get<int32_t>());
-            d.codebook_float.push_back(cbf[k].get<double>());
-        }
-        if (d.codebook[0] != 0 || d.codebook_float[0] != 0.0)
-            c.fail(p + ".codebook[0]", "must be 0 (code 0 is the exact zero used by padding)");
-        d.input = read_placement(c, c.at(j, p, "input"), p + ".input");
-        d.output = read_placement(c, c.at(j, p, "output"), p + ".output");
-        img.layers.push_back(std::move(d));
+    const std::string p = fmt::format("layers[{}]", l);
+    LayerDesc d;
+    d.name = c.str(j, p, "name");
+    d.in_len = static_cast<uint32_t>(c.u64(j, p, "in_len", 0xfffffffeu));
+    d.out_len = static_cast<uint32_t>(c.u64(j, p, "out_len", 0xffffffffu));
+    if (d.in_len == 0 || d.out_len == 0) c.fail(p, fmt::format("shape {} x {} is empty", d.out_len, d.in_len));
+    if (l > 0 && d.in_len != before[l - 1].out_len)
+        c.fail(p + ".in_len", fmt::format("{} does not match layers[{}].out_len = {}", d.in_len, l - 1,
+                                          before[l - 1].out_len));
+    d.has_bias = c.boolean(j, p, "has_bias");
+    const std::string act = c.str(j, p, "activation");
+    if (act == "relu") d.act = Activation::relu;
+    else if (act == "identity") d.act = Activation::identity;
+    else c.fail(p + ".activation", fmt::format("'{}' is not known (allowed: relu, identity)", printable(act)));
+    const json& f = c.at(j, p, "formats");
+    const std::string fp = p + ".formats";
+    d.fmt.in_frac = c.i32(f, fp, "in_frac", -64, 64);
+    d.fmt.w_frac = c.i32(f, fp, "w_frac", -64, 64);
+    d.fmt.out_frac = c.i32(f, fp, "out_frac", -64, 64);
+    if (f.contains("shift") && c.i32(f, fp, "shift", -192, 192) != d.fmt.shift())
+        c.fail(fp + ".shift", fmt::format("{} differs from in_frac + w_frac - out_frac = {}", f["shift"].dump(),
+                                          d.fmt.shift()));
+    if (d.fmt.shift() < fx::kMinShift || d.fmt.shift() > fx::kMaxShift)
+        c.fail(fp, fmt::format("in_frac + w_frac - out_frac = {} is out of range (allowed: {} .. {})",
+                               d.fmt.shift(), fx::kMinShift, fx::kMaxShift));
+    if (d.has_bias && (d.fmt.in_frac < 0 || d.fmt.in_frac > int(a.act_bits) - 2))
+        c.fail(fp + ".in_frac", fmt::format("{} is out of range for a layer with bias (allowed: 0 .. {}: the bias "
+                                            "activation 1.0 must fit {}-bit activations)",
+                                            d.fmt.in_frac, int(a.act_bits) - 2, a.act_bits));
+    if (l > 0 && d.fmt.in_frac != before[l - 1].fmt.out_frac)
+        c.fail(fp + ".in_frac", fmt::format("{} differs from layers[{}].formats.out_frac = {}", d.fmt.in_frac, l - 1,
+                                            before[l - 1].fmt.out_frac));
+    d.num_batches = static_cast<uint32_t>(c.u64(j, p, "num_batches", 0xffffffffu));
+    if (d.num_batches != layer_batches(d.out_len, a))
+        c.fail(p + ".num_batches",
+               fmt::format("{} differs from the {} batches of {} outputs on {} PEs with arch.act_rf_entries = {}",
+                           d.num_batches, layer_batches(d.out_len, a), d.out_len, a.num_pes, a.act_rf_entries));
+    d.ptr_base = c.u64(j, p, "ptr_base");
+    d.entry_base = c.u64(j, p, "entry_base");
+    d.codebook_slot = static_cast<uint32_t>(c.u64(j, p, "codebook_slot", a.codebook_slots - 1));
+    const json& cb = c.array(j, p, "codebook");
+    const json& cbf = c.array(j, p, "codebook_float");
+    if (cb.size() != ncodes)
+        c.fail(p + ".codebook", fmt::format("has {} values, expected 2^weight_bits = {}", cb.size(), ncodes));
+    if (cbf.size() != ncodes)
+        c.fail(p + ".codebook_float", fmt::format("has {} values, expected 2^weight_bits = {}", cbf.size(), ncodes));
+    for (uint32_t k = 0; k < ncodes; ++k) {
+        if (!cb[k].is_number_integer() || cb[k].get<int64_t>() < cmin || cb[k].get<int64_t>() > cmax)
+            c.fail(fmt::format("{}.codebook[{}]", p, k),
+                   fmt::format("{} is not an integer in {} .. {} ({}-bit codebook values)", cb[k].dump(), cmin, cmax,
+                               cvb));
+        if (!cbf[k].is_number() || !std::isfinite(cbf[k].get<double>()) ||
+            std::fabs(cbf[k].get<double>()) > kMaxFloatMagnitude)
+            c.fail(fmt::format("{}.codebook_float[{}]", p, k),
+                   fmt::format("{} must be a finite number of magnitude at most {:g}", cbf[k].dump(),
+                               kMaxFloatMagnitude));
+        d.codebook.push_back(cb[k].get<int32_t>());
+        d.codebook_float.push_back(cbf[k].get<double>());
     }
-    const std::size_t nl = img.layers.size();
+    if (d.codebook[0] != 0 || d.codebook_float[0] != 0.0)
+        c.fail(p + ".codebook[0]", "must be 0 (code 0 is the exact zero used by padding)");
+    d.input = read_placement(c, c.at(j, p, "input"), p + ".input");
+    d.output = read_placement(c, c.at(j, p, "output"), p + ".output");
+    return d;
+}
 
-    // --- PEs
-    const json& jp = c.array(m, "", "pes");
-    if (jp.size() != a.num_pes)
-        c.fail("pes", fmt::format("has {} entries, expected arch.num_pes = {}", jp.size(), a.num_pes));
+// The sparse-matrix SRAM of one PE from its hex file: one line per text line.
+std::vector<uint16_t> read_spmat(const fs::path& path, uint64_t n_entries, const ArchConfig& a) {
     const uint32_t epl = a.entries_per_line();
-    for (std::size_t pi = 0; pi < jp.size(); ++pi) {
-        const std::string p = fmt::format("pes[{}]", pi);
-        const json& j = jp[pi];
-        if (c.u64(j, p, "index") != pi) c.fail(p + ".index", fmt::format("{} must be {}", j["index"].dump(), pi));
-        const json& files = c.at(j, p, "files");
-        const std::string fp = p + ".files";
-        PeImage pe;
-        const uint64_t n_entries = c.u64(j, p, "entries");
-        const uint64_t n_ptr = c.u64(j, p, "pointers");
-        // Counts are checked against the hex files' real sizes before anything
-        // is allocated from them; this cap only keeps the arithmetic exact.
-        const uint64_t n_entries_max = uint64_t(1) << 48;
-        if (n_entries > n_entries_max || n_ptr > n_entries_max)
-            c.fail(p + (n_entries > n_entries_max ? ".entries" : ".pointers"),
-                   fmt::format("{} is out of range (allowed: 0 .. {})", std::max(n_entries, n_ptr), n_entries_max));
-        const uint64_t n_slots = c.u64(j, p, "codebook_slots", std::max<uint64_t>(a.codebook_slots, 4096));
-        if (!a.grow_memories && n_entries > a.spmat_capacity_entries())
-            c.fail(p + ".entries", fmt::format("{} exceeds the sparse-matrix SRAM capacity of {} entries", n_entries,
-                                               a.spmat_capacity_entries()));
-        if (!a.grow_memories && n_ptr > a.ptr_capacity())
-            c.fail(p + ".pointers", fmt::format("{} exceeds the pointer SRAM capacity of {} words", n_ptr,
-                                                a.ptr_capacity()));
-
-        // sparse-matrix SRAM
-        {
-            const fs::path path = member_path(dir, c.str(files, fp, "spmat"), c, fp + ".spmat");
-            const uint32_t digits = a.spmat_line_bits / 4;
-            const HexFile hex = hex_lines(path, digits, (n_entries + epl - 1) / epl);
-            const auto& lines = hex.lines;
-            pe.entries.resize(n_entries);  // bounded: the file holds this many entries
-            // A line as little-endian bytes (byte k = bits 8k .. 8k+7, the last two digits first).
-            const SpmatLineLayout layout(a);
-            std::vector<uint8_t> bytes(layout.line_bytes, 0);
-            for (std::size_t li = 0; li < lines.size(); ++li) {
-                const std::string_view s = lines[li];
-                for (uint32_t k = 0; k < layout.line_bytes; ++k)
-                    bytes[k] = static_cast<uint8_t>(nibble(s[digits - 1 - 2 * k]) | (nibble(s[digits - 2 - 2 * k]) << 4));
-                if (const uint32_t pos = layout.first_spare_bit_set(bytes.data()); pos < layout.line_bits())
-                    throw ImageError(fmt::format("{} line {}: bit {} is set but lies beyond the {} entries of a line",
-                                                 path.string(), li + 1, pos, epl));
-                for (uint32_t k = 0; k < epl; ++k) {
-                    const uint16_t e = layout.entry(bytes.data(), k);
-                    const uint64_t addr = uint64_t(li) * epl + k;
-                    if (addr < n_entries) pe.entries[addr] = e;
-                    else if (e != 0)
-                        throw ImageError(fmt::format("{} line {}: slot {} = {:#x} lies beyond the {} entries given in "
-                                                     "manifest.json (must be 0)",
-                                                     path.string(), li + 1, k, e, n_entries));
-                }
-            }
+    std::vector<uint16_t> entries;
+    const uint32_t digits = a.spmat_line_bits / 4;
+    const HexFile hex = hex_lines(path, digits, (n_entries + epl - 1) / epl);
+    const auto& lines = hex.lines;
+    entries.resize(n_entries);  // bounded: the file holds this many entries
+    // A line as little-endian bytes (byte k = bits 8k .. 8k+7, the last two digits first).
+    const SpmatLineLayout layout(a);
+    std::vector<uint8_t> bytes(layout.line_bytes, 0);
+    for (std::size_t li = 0; li < lines.size(); ++li) {
+        const std::string_view s = lines[li];
+        for (uint32_t k = 0; k < layout.line_bytes; ++k)
+            bytes[k] = static_cast<uint8_t>(nibble(s[digits - 1 - 2 * k]) | (nibble(s[digits - 2 - 2 * k]) << 4));
+        if (const uint32_t pos = layout.first_spare_bit_set(bytes.data()); pos < layout.line_bits())
+            throw ImageError(fmt::format("{} line {}: bit {} is set but lies beyond the {} entries of a line",
+                                         path.string(), li + 1, pos, epl));
+        for (uint32_t k = 0; k < epl; ++k) {
+            const uint16_t e = layout.entry(bytes.data(), k);
+            const uint64_t addr = uint64_t(li) * epl + k;
+            if (addr < n_entries) entries[addr] = e;
+            else if (e != 0)
+                throw ImageError(fmt::format("{} line {}: slot {} = {:#x} lies beyond the {} entries given in "
+                                             "manifest.json (must be 0)",
+                                             path.string(), li + 1, k, e, n_entries));
         }
-        // pointer SRAM, even and odd banks
-        // (HexFile holds views into its own text: built in place, never moved.)
-        const fs::path even_path = member_path(dir, c.str(files, fp, "ptr_even"), c, fp + ".ptr_even");
-        const fs::path odd_path = member_path(dir, c.str(files, fp, "ptr_odd"), c, fp + ".ptr_odd");
-        const HexFile even = hex_lines(even_path, hex_digits(a.ptr_bits), (n_ptr + 1) / 2);
-        const HexFile odd = hex_lines(odd_path, hex_digits(a.ptr_bits), n_ptr / 2);
-        pe.pointers.resize(n_ptr);  // bounded: the two files hold this many words
-        for (int bank = 0; bank < 2; ++bank) {
-            const fs::path& path = bank ? odd_path : even_path;
-            const auto& lines = (bank ? odd : even).lines;
-            for (std::size_t li = 0; li < lines.size(); ++li)
-                pe.pointers[2 * li + bank] = static_cast<uint32_t>(hex_word(lines[li], a.ptr_bits, path, li + 1, "pointer"));
-        }
-        // codebooks
-        {
-            const fs::path path = member_path(dir, c.str(files, fp, "codebook"), c, fp + ".codebook");
-            const HexFile hex = hex_lines(path, hex_digits(cvb), n_slots * ncodes);
-            const auto& lines = hex.lines;
-            pe.codebooks.assign(n_slots, std::vector<int32_t>(ncodes, 0));
-            for (std::size_t li = 0; li < lines.size(); ++li) {
-                uint64_t v = hex_word(lines[li], cvb, path, li + 1, "codebook value");
-                int64_t sv = (v >> (cvb - 1)) & 1 ? int64_t(v) - (int64_t(1) << cvb) : int64_t(v);  // two's complement
-                pe.codebooks[li / ncodes][li % ncodes] = static_cast<int32_t>(sv);
-            }
-            for (std::size_t s = 0; s < n_slots; ++s)
-                if (pe.codebooks[s][0] != 0)
-                    throw ImageError(fmt::format("{} line {}: codebook slot {} value 0 is {} (must be 0)", path.string(),
-                                                 s * ncodes + 1, s, pe.codebooks[s][0]));
-        }
-        // per-layer counts, checked against the memories
-        const json& lc = c.array(j, p, "layers");
-        if (lc.size() != nl) c.fail(p + ".layers", fmt::format("has {} entries, expected one per layer ({})", lc.size(), nl));
-        for (std::size_t l = 0; l < nl; ++l) {
-            const std::string lp = fmt::format("{}.layers[{}]", p, l);
-            const LayerDesc& d = img.layers[l];
-            PeLayerCounts cnt;
-            cnt.entries = c.u64(lc[l], lp, "entries");
-            cnt.padding = c.u64(lc[l], lp, "padding");
-            cnt.rows = c.u64(lc[l], lp, "rows");
-            const uint64_t rows = pi < d.out_len ? (d.out_len - pi + a.num_pes - 1) / a.num_pes : 0;
-            if (cnt.rows != rows)
-                c.fail(lp + ".rows", fmt::format("{} differs from the {} rows PE {} owns in a {}-row layer", cnt.rows,
-                                                 rows, pi, d.out_len));
-            if (cnt.entries > n_entries || d.entry_base > n_entries - cnt.entries)  // no wrap-around
-                c.fail(lp + ".entries", fmt::format("entry_base {} + {} entries runs past the {} entries of {}",
-                                                    d.entry_base, cnt.entries, n_entries, p));
-            if (cnt.entries > a.ptr_max_value())
-                c.fail(lp + ".entries", fmt::format("{} entries cannot be addressed by {}-bit pointers", cnt.entries,
-                                                    a.ptr_bits));
-            uint64_t pad = 0;
-            for (uint64_t k = 0; k < cnt.entries; ++k) pad += entry_code(pe.entries[d.entry_base + k], wb) == 0;
-            if (pad != cnt.padding)
-                c.fail(lp + ".padding", fmt::format("{} differs from the {} code-0 entries in spmat.hex", cnt.padding, pad));
-            const uint64_t np = uint64_t(d.num_batches) * d.pointers_per_batch();
-            if (np > n_ptr || d.ptr_base > n_ptr - np)  // no wrap-around
-                c.fail(fmt::format("layers[{}].ptr_base", l),
-                       fmt::format("{} + {} pointers runs past the {} pointers of {}", d.ptr_base, np, n_ptr, p));
-            // Pointers start at 0, never decrease (batches run on) and end at the layer's entry count.
-            uint32_t prev = 0;
-            for (uint64_t k = 0; k < np; ++k) {
-                uint64_t addr = d.ptr_base + k;
-                uint32_t v = pe.pointers[addr];
-                const char* bank = addr % 2 ? "ptr_odd.hex" : "ptr_even.hex";
-                if ((k == 0 && v != 0) || v < prev)
-                    throw ImageError(fmt::format(
-                        "{}/{} line {}: pointer {} of layer '{}' is {} ({}; pointers must start at 0 and never decrease)",
-                        (dir / pe_dir_name(pi)).string(), bank, addr / 2 + 1, addr, d.name, v,
-                        k == 0 ? "the first" : fmt::format("previous {}", prev)));
-                prev = v;
-            }
-            if (prev != cnt.entries)
-                c.fail(lp + ".entries", fmt::format("{} differs from the layer's last pointer {}", cnt.entries, prev));
-            if (d.codebook_slot >= n_slots)
-                c.fail(fmt::format("layers[{}].codebook_slot", l),
-                       fmt::format("{} is not among the {} codebook slots of {}", d.codebook_slot, n_slots, p));
-            pe.layer_counts.push_back(cnt);
-        }
-        img.pes.push_back(std::move(pe));
     }
+    return entries;
+}
+
+// The pointer SRAM of one PE: even addresses in one bank file, odd in the other.
+std::vector<uint32_t> read_pointers(const fs::path& even_path, const fs::path& odd_path, uint64_t n_ptr,
+                                    const ArchConfig& a) {
+    // (HexFile holds views into its own text: built in place, never moved.)
+    const HexFile even = hex_lines(even_path, hex_digits(a.ptr_bits), (n_ptr + 1) / 2);
+    const HexFile odd = hex_lines(odd_path, hex_digits(a.ptr_bits), n_ptr / 2);
+    std::vector<uint32_t> pointers(n_ptr);  // bounded: the two files hold this many words
+    for (int bank = 0; bank < 2; ++bank) {
+        const fs::path& path = bank ? odd_path : even_path;
+        const auto& lines = (bank ? odd : even).lines;
+        for (std::size_t li = 0; li < lines.size(); ++li)
+            pointers[2 * li + bank] = static_cast<uint32_t>(hex_word(lines[li], a.ptr_bits, path, li + 1, "pointer"));
+    }
+    return pointers;
+}
+
+// The codebooks of one PE: n_slots x 2^weight_bits two's-complement values, value 0 of each slot 0.
+std::vector<std::vector<int32_t>> read_codebooks(const fs::path& path, uint64_t n_slots, const ArchConfig& a) {
+    const uint32_t ncodes = a.codebook_entries(), cvb = a.codebook_value_bits;
+    const HexFile hex = hex_lines(path, hex_digits(cvb), n_slots * ncodes);
+    const auto& lines = hex.lines;
+    std::vector<std::vector<int32_t>> codebooks(n_slots, std::vector<int32_t>(ncodes, 0));
+    for (std::size_t li = 0; li < lines.size(); ++li) {
+        uint64_t v = hex_word(lines[li], cvb, path, li + 1, "codebook value");
+        int64_t sv = (v >> (cvb - 1)) & 1 ? int64_t(v) - (int64_t(1) << cvb) : int64_t(v);  // two's complement
+        codebooks[li / ncodes][li % ncodes] = static_cast<int32_t>(sv);
+    }
+    for (std::size_t s = 0; s < n_slots; ++s)
+        if (codebooks[s][0] != 0)
+            throw ImageError(fmt::format("{} line {}: codebook slot {} value 0 is {} (must be 0)", path.string(),
+                                         s * ncodes + 1, s, codebooks[s][0]));
+    return codebooks;
+}
+
+// The per-layer counts of PE pi, checked against its memories.
+void read_layer_counts(const json& j, const std::string& p, std::size_t pi, const Image& img, PeImage& pe,
+                       uint64_t n_entries, uint64_t n_ptr, uint64_t n_slots, const fs::path& dir, const Ctx& c) {
+    const ArchConfig& a = img.arch;
+    const uint32_t wb = a.weight_bits;
+    const std::size_t nl = img.layers.size();
+    const json& lc = c.array(j, p, "layers");
+    if (lc.size() != nl) c.fail(p + ".layers", fmt::format("has {} entries, expected one per layer ({})", lc.size(), nl));
+    for (std::size_t l = 0; l < nl; ++l) {
+        const std::string lp = fmt::format("{}.layers[{}]", p, l);
+        const LayerDesc& d = img.layers[l];
+        PeLayerCounts cnt;
+        cnt.entries = c.u64(lc[l], lp, "entries");
+        cnt.padding = c.u64(lc[l], lp, "padding");
+        cnt.rows = c.u64(lc[l], lp, "rows");
+        const uint64_t rows = local_length(d.out_len, a.num_pes, uint32_t(pi));
+        if (cnt.rows != rows)
+            c.fail(lp + ".rows", fmt::format("{} differs from the {} rows PE {} owns in a {}-row layer", cnt.rows,
+                                             rows, pi, d.out_len));
+        if (cnt.entries > n_entries || d.entry_base > n_entries - cnt.entries)  // no wrap-around
+            c.fail(lp + ".entries", fmt::format("entry_base {} + {} entries runs past the {} entries of {}",
+                                                d.entry_base, cnt.entries, n_entries, p));
+        if (cnt.entries > a.ptr_max_value())
+            c.fail(lp + ".entries", fmt::format("{} entries cannot be addressed by {}-bit pointers", cnt.entries,
+                                                a.ptr_bits));
+        uint64_t pad = 0;
+        for (uint64_t k = 0; k < cnt.entries; ++k) pad += entry_code(pe.entries[d.entry_base + k], wb) == 0;
+        if (pad != cnt.padding)
+            c.fail(lp + ".padding", fmt::format("{} differs from the {} code-0 entries in spmat.hex", cnt.padding, pad));
+        const uint64_t np = uint64_t(d.num_batches) * d.pointers_per_batch();
+        if (np > n_ptr || d.ptr_base > n_ptr - np)  // no wrap-around
+            c.fail(fmt::format("layers[{}].ptr_base", l),
+                   fmt::format("{} + {} pointers runs past the {} pointers of {}", d.ptr_base, np, n_ptr, p));
+        // Pointers start at 0, never decrease (batches run on) and end at the layer's entry count.
+        uint32_t prev = 0;
+        for (uint64_t k = 0; k < np; ++k) {
+            uint64_t addr = d.ptr_base + k;
+            uint32_t v = pe.pointers[addr];
+            const char* bank = addr % 2 ? "ptr_odd.hex" : "ptr_even.hex";
+            if ((k == 0 && v != 0) || v < prev)
+                throw ImageError(fmt::format(
+                    "{}/{} line {}: pointer {} of layer '{}' is {} ({}; pointers must start at 0 and never decrease)",
+                    (dir / pe_dir_name(pi)).string(), bank, addr / 2 + 1, addr, d.name, v,
+                    k == 0 ? "the first" : fmt::format("previous {}", prev)));
+            prev = v;
+        }
+        if (prev != cnt.entries)
+            c.fail(lp + ".entries", fmt::format("{} differs from the layer's last pointer {}", cnt.entries, prev));
+        if (d.codebook_slot >= n_slots)
+            c.fail(fmt::format("layers[{}].codebook_slot", l),
+                   fmt::format("{} is not among the {} codebook slots of {}", d.codebook_slot, n_slots, p));
+        pe.layer_counts.push_back(cnt);
+    }
+}
+
+// PE pi: its memories from its files, checked against the manifest.
+PeImage read_pe(const json& j, std::size_t pi, const Image& img, const fs::path& dir, const Ctx& c) {
+    const ArchConfig& a = img.arch;
+    const std::string p = fmt::format("pes[{}]", pi);
+    if (c.u64(j, p, "index") != pi) c.fail(p + ".index", fmt::format("{} must be {}", j["index"].dump(), pi));
+    const json& files = c.at(j, p, "files");
+    const std::string fp = p + ".files";
+    PeImage pe;
+    const uint64_t n_entries = c.u64(j, p, "entries");
+    const uint64_t n_ptr = c.u64(j, p, "pointers");
+    // Counts are checked against the hex files' real sizes before anything
+    // is allocated from them; this cap only keeps the arithmetic exact.
+    const uint64_t n_entries_max = uint64_t(1) << 48;
+    if (n_entries > n_entries_max || n_ptr > n_entries_max)
+        c.fail(p + (n_entries > n_entries_max ? ".entries" : ".pointers"),
+               fmt::format("{} is out of range (allowed: 0 .. {})", std::max(n_entries, n_ptr), n_entries_max));
+    const uint64_t n_slots = c.u64(j, p, "codebook_slots", std::max<uint64_t>(a.codebook_slots, 4096));
+    if (!a.grow_memories && n_entries > a.spmat_capacity_entries())
+        c.fail(p + ".entries", fmt::format("{} exceeds the sparse-matrix SRAM capacity of {} entries", n_entries,
+                                           a.spmat_capacity_entries()));
+    if (!a.grow_memories && n_ptr > a.ptr_capacity())
+        c.fail(p + ".pointers", fmt::format("{} exceeds the pointer SRAM capacity of {} words", n_ptr,
+                                            a.ptr_capacity()));
+    pe.entries = read_spmat(member_path(dir, c.str(files, fp, "spmat"), c, fp + ".spmat"), n_entries, a);
+    const fs::path even_path = member_path(dir, c.str(files, fp, "ptr_even"), c, fp + ".ptr_even");
+    const fs::path odd_path = member_path(dir, c.str(files, fp, "ptr_odd"), c, fp + ".ptr_odd");
+    pe.pointers = read_pointers(even_path, odd_path, n_ptr, a);
+    pe.codebooks = read_codebooks(member_path(dir, c.str(files, fp, "codebook"), c, fp + ".codebook"), n_slots, a);
+    read_layer_counts(j, p, pi, img, pe, n_entries, n_ptr, n_slots, dir, c);
+    return pe;
+}
+
+void check_codebook_slots(const Image& img, const fs::path& dir, const std::string& manifest) {
+    const std::size_t nl = img.layers.size();
     // A slot holds one layer's codebook when only that layer uses it.
     for (std::size_t l = 0; l < nl; ++l) {
         const LayerDesc& d = img.layers[l];
@@ -716,10 +734,15 @@ Image read_image_dir(const std::string& dir_in) {
         for (std::size_t pi = 0; pi < img.pes.size(); ++pi)
             if (img.pes[pi].codebooks[d.codebook_slot] != d.codebook)
                 throw ImageError(fmt::format("{}/codebook.hex: slot {} differs from layers[{}].codebook in {}",
-                                             (dir / pe_dir_name(pi)).string(), d.codebook_slot, l, mpath.string()));
+                                             (dir / pe_dir_name(pi)).string(), d.codebook_slot, l, manifest));
     }
 
-    // --- vectors
+}
+
+// The input and expected vectors named in the manifest (.npy files).
+void read_vectors(const json& m, Image& img, const fs::path& dir, const Ctx& c) {
+    const ArchConfig& a = img.arch;
+    const std::size_t nl = img.layers.size();
     const json& v = c.at(m, "", "vectors");
     auto vec_file = [&](const json& name, const std::string& field) {
         if (!name.is_string()) c.fail(field, fmt::format("{} must be a file name", name.dump()));
@@ -749,6 +772,29 @@ Image read_image_dir(const std::string& dir_in) {
             }
         }
     }
+}
+
+}  // namespace
+
+Image read_image_dir(const std::string& dir_in) {
+    const fs::path dir(dir_in);
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec))
+        throw ImageError(fmt::format("{}: not a directory (expected an image directory with manifest.json)", dir_in));
+    const std::string manifest = (dir / "manifest.json").string();
+    const Ctx c{manifest};
+    const json m = read_manifest(dir, c);
+    Image img;
+    img.arch = read_arch(m, c, manifest);
+    const json& jl = c.array(m, "", "layers");
+    if (jl.empty()) c.fail("layers", "must hold at least one layer");
+    for (std::size_t l = 0; l < jl.size(); ++l) img.layers.push_back(read_layer(jl[l], l, img.layers, img.arch, c));
+    const json& jp = c.array(m, "", "pes");
+    if (jp.size() != img.arch.num_pes)
+        c.fail("pes", fmt::format("has {} entries, expected arch.num_pes = {}", jp.size(), img.arch.num_pes));
+    for (std::size_t pi = 0; pi < jp.size(); ++pi) img.pes.push_back(read_pe(jp[pi], pi, img, dir, c));
+    check_codebook_slots(img, dir, manifest);
+    read_vectors(m, img, dir, c);
     return img;
 }
 

@@ -150,22 +150,14 @@ BatchResult run_range(const Image& image, const InputSet& in, uint64_t begin, ui
                 t = Clock::now();
                 const auto golden = golden_run(image, x);
                 const auto& model = eie.layer_outputs();
-                std::optional<Mismatch> mm;
-                for (uint32_t k = 0; k < L && !mm; ++k) {
-                    const auto& got = k + 1 == L ? out : (k < model.size() ? model[k] : std::vector<int32_t>{});
-                    for (std::size_t row = 0; row < golden[k].size() && !mm; ++row) {
-                        const int32_t g = row < got.size() ? got[row] : 0;
-                        if (row >= got.size() || g != golden[k][row])
-                            mm = Mismatch{k, image.layers[k].name, uint32_t(row), golden[k][row], g};
-                    }
-                }
+                std::vector<std::vector<int32_t>> got(model.begin(), model.begin() + std::min<std::size_t>(model.size(), L));
+                got.resize(L);
+                got[L - 1] = out;  // the last layer as the host read it back
+                std::optional<Mismatch> mm = first_mismatch(image, golden, got);
                 // The debug tap must agree with what the host read back.
-                if (!mm && (model.size() != L || model.back() != out)) {
-                    const auto& tap = model.size() == L ? model.back() : std::vector<int32_t>{};
-                    for (std::size_t row = 0; row < out.size() && !mm; ++row)
-                        if (row >= tap.size() || tap[row] != out[row])
-                            mm = Mismatch{L - 1, image.layers.back().name, uint32_t(row), out[row],
-                                          row < tap.size() ? tap[row] : 0};
+                if (!mm) {
+                    static const std::vector<int32_t> none;
+                    mm = first_mismatch(image, L - 1, out, model.size() == L ? model.back() : none);
                 }
                 if (mm) {
                     r.bit_exact = false;
@@ -196,6 +188,7 @@ BatchResult run_range(const Image& image, const InputSet& in, uint64_t begin, ui
         } catch (const std::exception& e) {
             error = e.what();
         }
+        sc_core::sc_stop();  // the host program is the whole simulation
     });
     host.socket.bind(eie.socket);
     run_systemc();  // sc_start(), keeping AddressSanitizer in step with the main stack
@@ -509,11 +502,6 @@ std::vector<int32_t> InputSet::row(uint64_t i) const {
 
 InputSet load_inputs(const std::string& path, const Image& image, const InputSelection& selection) {
     if (image.layers.empty()) throw BatchInputError("the image has no layers");
-    const LayerDesc& first = image.layers.front();
-    InputSet s;
-    s.source = path;
-    s.selection = selection;
-    s.in_len = first.in_len;
     NpyArray a;
     const bool idx = looks_like_idx(path);
     try {
@@ -523,6 +511,17 @@ InputSet load_inputs(const std::string& path, const Image& image, const InputSel
     } catch (const NpyError& e) {
         throw BatchInputError(e.what());
     }
+    return inputs_from_array(a, path, image, selection, idx);
+}
+
+InputSet inputs_from_array(const NpyArray& a, const std::string& path, const Image& image,
+                           const InputSelection& selection, bool idx) {
+    if (image.layers.empty()) throw BatchInputError("the image has no layers");
+    const LayerDesc& first = image.layers.front();
+    InputSet s;
+    s.source = path;
+    s.selection = selection;
+    s.in_len = first.in_len;
     const bool raw = !idx && integer_dtype(a.dtype);
     s.kind = idx ? "idx images" : raw ? "raw fixed point" : "float";
     uint64_t rows = 0, cols = 0;
@@ -573,6 +572,11 @@ InputSet load_inputs(const std::string& path, const Image& image, const InputSel
     return s;
 }
 
+namespace {
+std::vector<int64_t> select_labels(const std::vector<int64_t>& all, const std::string& path, const InputSet& inputs,
+                                   uint32_t num_classes);
+}  // namespace
+
 std::vector<int64_t> load_labels(const std::string& path, const InputSet& inputs, uint32_t num_classes) {
     std::vector<int64_t> all;
     if (looks_like_idx(path)) {
@@ -588,15 +592,29 @@ std::vector<int64_t> load_labels(const std::string& path, const InputSet& inputs
         } catch (const NpyError& e) {
             throw BatchInputError(e.what());
         }
-        if (!integer_dtype(a.dtype))
-            throw BatchInputError(fmt::format("{}: dtype '{}': labels must be integers (allowed: an integer .npy or an "
-                                              "IDX idx1 file)",
-                                              path, a.dtype));
-        if (a.shape.size() != 1)
-            throw BatchInputError(fmt::format("{}: shape {}: labels must be one-dimensional (N,)", path, shape_text(a.shape)));
-        all.reserve(a.data.size());
-        for (double v : a.data) all.push_back(static_cast<int64_t>(v));
+        return labels_from_array(a, path, inputs, num_classes);
     }
+    return select_labels(all, path, inputs, num_classes);
+}
+
+std::vector<int64_t> labels_from_array(const NpyArray& a, const std::string& path, const InputSet& inputs,
+                                       uint32_t num_classes) {
+    if (!integer_dtype(a.dtype))
+        throw BatchInputError(fmt::format("{}: dtype '{}': labels must be integers (allowed: an integer .npy or an "
+                                          "IDX idx1 file)",
+                                          path, a.dtype));
+    if (a.shape.size() != 1)
+        throw BatchInputError(fmt::format("{}: shape {}: labels must be one-dimensional (N,)", path, shape_text(a.shape)));
+    std::vector<int64_t> all;
+    all.reserve(a.data.size());
+    for (double v : a.data) all.push_back(static_cast<int64_t>(v));
+    return select_labels(all, path, inputs, num_classes);
+}
+
+namespace {
+
+std::vector<int64_t> select_labels(const std::vector<int64_t>& all, const std::string& path, const InputSet& inputs,
+                                   uint32_t num_classes) {
     if (all.size() != inputs.file_rows)
         throw BatchInputError(fmt::format("{}: {} label{} but {} holds {} input{} (allowed: one label per input)", path,
                                           all.size(), all.size() == 1 ? "" : "s", inputs.source, inputs.file_rows,
@@ -613,6 +631,8 @@ std::vector<int64_t> load_labels(const std::string& path, const InputSet& inputs
     }
     return out;
 }
+
+}  // namespace
 
 // ---------------------------------------------------------------- the run
 

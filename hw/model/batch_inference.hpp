@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "eie/hw/image.hpp"
+#include "eie/hw/npy.hpp"
 #include "eie/hw/model/energy_model.hpp"
 #include "eie/hw/model/simulator.hpp"
 #include "eie/hw/stats.hpp"
@@ -62,10 +63,17 @@ struct InputSet {
 // NaN/Inf, a wrong length, an empty selection: BatchInputError.
 InputSet load_inputs(const std::string& path, const Image& image, const InputSelection& selection);
 
+// The same from an array already in memory (the Python module's numpy
+// arrays): `source` names it in errors; `idx_images` scales like IDX files.
+InputSet inputs_from_array(const NpyArray& array, const std::string& source, const Image& image,
+                           const InputSelection& selection, bool idx_images = false);
+
 // Reads labels from a .npy of integers or an IDX idx1 file, applies the same
 // selection as the inputs (the file must hold exactly inputs.file_rows
 // labels) and checks each against [0, num_classes).
 std::vector<int64_t> load_labels(const std::string& path, const InputSet& inputs, uint32_t num_classes);
+std::vector<int64_t> labels_from_array(const NpyArray& array, const std::string& source, const InputSet& inputs,
+                                       uint32_t num_classes);
 
 // The figures of one inference.
 struct InferenceRecord {

@@ -186,7 +186,7 @@ void Eie::start_batch() {
 void Eie::finish_batch() {
     const LayerDesc& l = run_layers_[layer_];
     LayerStats& ls = stats_.layers.back();
-    for (auto& p : pes_) assert(p->arith_empty());
+    for ([[maybe_unused]] auto& p : pes_) assert(p->arith_empty());  // p unused under NDEBUG
     if (l.output.in_sram) {
         uint64_t wb = 0;
         for (uint32_t p = 0; p < arch_.num_pes; ++p) {
@@ -214,7 +214,7 @@ void Eie::next_batch_or_layer() {
         for (auto& p : pes_) p->end_layer(l.act);
     outputs_.push_back(tap_layer_output(l, pe_ptrs_));
     LayerStats& ls = stats_.layers.back();
-    ls.useful_macs = ls.pe_total().busy_cycles;
+    ls.useful_macs = ls.pe_total().acc_writes;  // real entries (busy cycles with one lane)
     if (++layer_ < run_layers_.size()) {
         start_layer();
         return;

@@ -32,6 +32,7 @@
 #include "eie/hw/model/eie.hpp"
 #include "eie/hw/model/quiet_systemc.hpp"
 #include "eie/hw/model/energy_model.hpp"
+#include "eie/compress/image_arch.hpp"
 #include "eie/hw/model/sim_report.hpp"
 #include "eie/hw/model/simulator.hpp"
 #include "eie/hw/model/vcd_writer.hpp"
@@ -466,49 +467,23 @@ ArchConfig requested_arch(const CommandLine& cl, const ArchConfig& image_arch) {
     return arch;
 }
 
-std::string describe_changes(const std::vector<ParamDiff>& d) {
-    std::string s;
-    for (const auto& p : d) s += fmt::format("{}{} {} -> {}", s.empty() ? "" : ", ", p.name, p.from, p.to);
-    return s;
-}
-
-// Moves the image to `arch`: timing parameters apply as they are, layout
-// parameters re-encode it, quantisation parameters are refused (they need
-// the float weights, which only eie-compress has).
+// Moves the image to `arch` under the rules of image_arch: timing parameters
+// apply as they are, layout parameters re-encode it, quantisation parameters
+// are refused (they need the float weights, which only eie-compress has).
 void adapt_image(Image& image, const ArchConfig& arch, const std::string& image_dir, SimRunInfo& info) {
-    std::vector<ParamDiff> quant, layout;
-    for (const ParamDiff& d : diff(image.arch, arch)) {
-        if (d.cls == ParamClass::quantisation) quant.push_back(d);
-        if (d.cls == ParamClass::layout) layout.push_back(d);
+    std::vector<ParamDiff> layout;
+    try {
+        layout = check_arch_change(image.arch, arch);
+        if (!layout.empty())
+            std::cerr << fmt::format("eie-sim: re-encoding the image for {} (layout parameter{} changed)\n",
+                                     join_names(layout, true), layout.size() == 1 ? "" : "s");
+        image = image_for_arch(image, arch, image_dir, info.reencoded);  // CapacityError propagates: exit 3
+    } catch (const ConfigError& e) {
+        throw UsageError(e.what());
     }
-    if (!quant.empty()) {
-        std::string made_for, sets;
-        for (const ParamDiff& q : quant) {
-            made_for += fmt::format("{}{}={}", made_for.empty() ? "" : ", ", q.name, q.from);
-            sets += fmt::format(" --set {}={}", q.name, q.to);
-        }
-        throw UsageError(fmt::format(
-            "{}: {} the image's codebooks and fixed-point formats were made for {}. Re-run eie-compress with{} "
-            "(eie-sim changes only timing and layout parameters of an existing image)",
-            describe_changes(quant), quant.size() == 1 ? "a quantisation parameter;" : "quantisation parameters;",
-            made_for, sets));
-    }
-    if (!layout.empty()) {
-        std::cerr << fmt::format("eie-sim: re-encoding the image for {} (layout parameter{} changed)\n",
-                                 join_names(layout, true), layout.size() == 1 ? "" : "s");
-        try {
-            image = reencode(image, arch);  // CapacityError propagates: exit 3
-        } catch (const ConfigError& e) {
-            throw UsageError(e.what());
-        } catch (const std::invalid_argument& e) {
-            throw UsageError(fmt::format("{}: cannot re-encode the image: {}", image_dir, e.what()));
-        }
-        info.reencoded = true;
+    if (info.reencoded)
         info.reencode_reason =
             fmt::format("layout parameter{} changed: {}", layout.size() == 1 ? "" : "s", describe_changes(layout));
-    } else {
-        image.arch = arch;  // timing parameters only: the image runs as it is
-    }
     info.changes = diff(info.image_arch, image.arch);
 }
 
@@ -519,19 +494,13 @@ void check_expected_outputs(SimResult& result, const Image& image, SimRunInfo& i
     info.image_expected_layers = image.expected.size();
     if (!result.bit_exact) return;
     for (std::size_t k = 0; k < image.expected.size() && k < result.outputs.size() && !result.first_mismatch; ++k) {
-        const auto& want = image.expected[k];
-        const auto& got = result.outputs[k];
-        for (std::size_t i = 0; i < want.size() && i < got.size(); ++i)
-            if (want[i] != got[i]) {
-                result.first_mismatch = Mismatch{uint32_t(k), image.layers[k].name, uint32_t(i), want[i], got[i]};
-                info.mismatch_reference = fmt::format("the image's expected_L{}.npy", k);
-                break;
-            }
-        if (!result.first_mismatch && want.size() != got.size()) {
-            result.first_mismatch = Mismatch{uint32_t(k), image.layers[k].name, uint32_t(std::min(want.size(), got.size())), 0, 0};
-            info.mismatch_reference = fmt::format("the image's expected_L{}.npy ({} values, the layer has {})", k,
-                                                  want.size(), got.size());
-        }
+        result.first_mismatch = first_mismatch(image, uint32_t(k), image.expected[k], result.outputs[k]);
+        if (!result.first_mismatch) continue;
+        info.mismatch_reference =
+            image.expected[k].size() == result.outputs[k].size()
+                ? fmt::format("the image's expected_L{}.npy", k)
+                : fmt::format("the image's expected_L{}.npy ({} values, the layer has {})", k, image.expected[k].size(),
+                              result.outputs[k].size());
     }
     result.bit_exact = !result.first_mismatch;
 }

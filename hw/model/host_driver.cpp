@@ -5,8 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "eie/hw/model/image_loader.hpp"
 #include "eie/hw/model/memory_map.hpp"
-#include "eie/pe/spmat_sram.hpp"
 
 namespace eie {
 
@@ -38,8 +38,11 @@ HostDriver::HostDriver(sc_module_name name, const sc_signal_in_if<bool>& irq, st
 }
 
 void HostDriver::thread() {
+    // The program's end is the driver's only: the platform decides whether
+    // the simulation stops (a program may call sc_stop() itself).
     program_(*this);
-    sc_stop();
+    finished_ = true;
+    finished_event_.notify(SC_ZERO_TIME);
 }
 
 tlm::tlm_response_status HostDriver::try_access(bool write, uint64_t addr, void* data, uint32_t len) {
@@ -94,50 +97,26 @@ void HostDriver::read_block(uint64_t addr, void* data, uint32_t len) {
     }
 }
 
+void HostDriver::issue(const std::vector<BusWrite>& writes) {
+    for (const BusWrite& w : writes) write_block(w.addr, w.data.data(), static_cast<uint32_t>(w.data.size()));
+}
+
 void HostDriver::load_image(const Image& image) {
-    const ArchConfig& a = image.arch;
-    num_pes_ = a.num_pes;
-    if (read32(mmap::kRegNumPes) != a.num_pes)
-        throw HostError(fmt::format("host: the image is for {} PEs but the accelerator has {}", a.num_pes,
-                                    read32(mmap::kRegNumPes)));
-    for (uint32_t p = 0; p < a.num_pes; ++p) {
-        const PeImage& pe = image.pes[p];
-        std::vector<uint8_t> lines = SpmatSram::pack(pe.entries, a);
-        if (!lines.empty())
-            write_block(mmap::pe_addr(p, mmap::kSpmat, 0), lines.data(), static_cast<uint32_t>(lines.size()));
-        for (uint32_t bank = 0; bank < 2; ++bank) {
-            std::vector<uint32_t> words;
-            for (uint64_t i = bank; i < pe.pointers.size(); i += 2) words.push_back(pe.pointers[i]);
-            if (!words.empty())
-                write_block(mmap::pe_addr(p, bank ? mmap::kPtrOdd : mmap::kPtrEven, 0), words.data(),
-                            static_cast<uint32_t>(words.size() * 4));
-        }
-        std::vector<uint32_t> cb;
-        for (const auto& slot : pe.codebooks)
-            for (int32_t v : slot) cb.push_back(static_cast<uint32_t>(v));
-        if (!cb.empty())
-            write_block(mmap::pe_addr(p, mmap::kCodebook, 0), cb.data(), static_cast<uint32_t>(cb.size() * 4));
+    const uint32_t pes = read32(mmap::kRegNumPes);
+    if (pes != image.arch.num_pes)
+        throw HostError(fmt::format("host: the image is for {} PEs but the accelerator has {}", image.arch.num_pes, pes));
+    try {
+        issue(image_writes(image));
+    } catch (const std::invalid_argument& e) {
+        throw HostError(fmt::format("host: {}", e.what()));
     }
-    for (uint32_t k = 0; k < image.layers.size(); ++k) {
-        uint32_t w[mmap::kDescWords];
-        mmap::encode_descriptor(image.layers[k], w);
-        write_block(mmap::kDescBase + uint64_t(k) * mmap::kDescWords * 4, w, sizeof w);
-    }
-    if (!image.layers.empty()) load_input(image, image.input, 0);
 }
 
 void HostDriver::load_input(const Image& image, const std::vector<int32_t>& input, uint32_t layer) {
-    const LayerDesc& l = image.layers.at(layer);
-    const uint32_t n = image.arch.num_pes;
-    if (input.size() != l.in_len)
-        throw HostError(fmt::format("host: input has {} values, layer {} expects {}", input.size(), l.name, l.in_len));
-    for (uint32_t p = 0; p < n; ++p) {
-        std::vector<uint32_t> local;
-        for (uint64_t i = p; i < input.size(); i += n) local.push_back(static_cast<uint32_t>(input[i]));
-        if (local.empty()) continue;
-        uint64_t addr = l.input.in_sram ? mmap::pe_addr(p, mmap::kActSram, uint64_t(l.input.sram_base) * 4)
-                                        : mmap::pe_addr(p, mmap::kSrcRf, 0);
-        write_block(addr, local.data(), static_cast<uint32_t>(local.size() * 4));
+    try {
+        issue(input_writes(image, input, layer));
+    } catch (const std::invalid_argument& e) {
+        throw HostError(fmt::format("host: {}", e.what()));
     }
 }
 
@@ -155,18 +134,16 @@ uint32_t HostDriver::run(uint32_t first, uint32_t count) {
 }
 
 std::vector<int32_t> HostDriver::read_output(const Image& image, uint32_t layer) {
-    const LayerDesc& l = image.layers.at(layer);
-    const uint32_t n = image.arch.num_pes;
-    std::vector<int32_t> out(l.out_len);
-    for (uint32_t p = 0; p < n && p < l.out_len; ++p) {
-        const uint64_t local = (l.out_len - p + n - 1) / n;
-        std::vector<uint32_t> words(local);
-        uint64_t addr = l.output.in_sram ? mmap::pe_addr(p, mmap::kActSram, uint64_t(l.output.sram_base) * 4)
-                                         : mmap::pe_addr(p, mmap::kSrcRf, 0);
-        read_block(addr, words.data(), static_cast<uint32_t>(words.size() * 4));
-        for (uint64_t k = 0; k < local; ++k) out[p + k * n] = int32_t(words[k]);
+    try {
+        std::vector<std::vector<uint32_t>> words;
+        for (const OutputRead& r : output_reads(image, layer)) {
+            words.emplace_back(r.words);
+            read_block(r.addr, words.back().data(), r.words * 4);
+        }
+        return assemble_output(image, layer, words);
+    } catch (const std::invalid_argument& e) {
+        throw HostError(fmt::format("host: {}", e.what()));
     }
-    return out;
 }
 
 }  // namespace eie

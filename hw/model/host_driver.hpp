@@ -3,6 +3,8 @@
 // the descriptor table (I/O mode), start, wait for the done interrupt, and
 // read the results back. Every access goes through the target socket; a
 // non-OK response becomes a HostError naming the address and the response.
+// What it writes and reads comes from the image loader (image_loader.hpp),
+// which any other initiator can use the same way (docs/embedding.md).
 #pragma once
 
 #include <cstdint>
@@ -16,6 +18,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 
 #include "eie/hw/image.hpp"
+#include "eie/hw/model/image_loader.hpp"
 
 namespace eie {
 
@@ -29,7 +32,10 @@ public:
 
     SC_HAS_PROCESS(HostDriver);
     // `irq` is the accelerator's done interrupt; `program` runs in the
-    // driver's thread (it may call every method below) and sc_stop() follows.
+    // driver's thread (it may call every method below). When it returns,
+    // finished() becomes true and finished_event() fires; the simulation
+    // goes on: the platform stops it (sc_stop() in the program, or sc_start()
+    // returns by itself once nothing is left to simulate).
     HostDriver(sc_core::sc_module_name name, const sc_core::sc_signal_in_if<bool>& irq,
                std::function<void(HostDriver&)> program);
 
@@ -53,15 +59,19 @@ public:
     std::vector<int32_t> read_output(const Image& image, uint32_t layer);
 
     sc_core::sc_time io_time() const { return io_time_; }
+    bool finished() const { return finished_; }
+    const sc_core::sc_event& finished_event() const { return finished_event_; }
 
 private:
     void thread();
     void transport(bool write, uint64_t addr, void* data, uint32_t len);
+    void issue(const std::vector<BusWrite>& writes);
 
     const sc_core::sc_signal_in_if<bool>& irq_;
     std::function<void(HostDriver&)> program_;
     sc_core::sc_time io_time_ = sc_core::SC_ZERO_TIME;
-    uint32_t num_pes_ = 0;
+    bool finished_ = false;
+    sc_core::sc_event finished_event_;
 };
 
 }  // namespace eie

@@ -1,4 +1,5 @@
 #include "eie/hw/model/sim_report.hpp"
+#include "eie/hw/layer_label.hpp"
 
 #include <unistd.h>
 
@@ -104,8 +105,8 @@ std::string verdict_line(const SimResult& r, const SimRunInfo& info) {
     if (r.bit_exact) return "BIT-EXACT";
     if (r.first_mismatch) {
         const Mismatch& m = *r.first_mismatch;
-        return fmt::format("MISMATCH at layer {} ('{}') row {}: expected {} got {} (reference: {})", m.layer,
-                           m.layer_name, m.row, m.expected, m.got, info.mismatch_reference);
+        return fmt::format("MISMATCH at {} row {}: expected {} got {} (reference: {})", layer_label(m.layer, m.layer_name),
+                           m.row, m.expected, m.got, info.mismatch_reference);
     }
     return fmt::format("MISMATCH: the model produced {} layer outputs, the golden model {}", r.outputs.size(),
                        r.golden.size());

@@ -28,6 +28,25 @@ void new_simulation_context() {
     used = true;
 }
 
+std::optional<Mismatch> first_mismatch(const Image& image, uint32_t layer, const std::vector<int32_t>& expected,
+                                       const std::vector<int32_t>& got) {
+    const std::size_t n = std::min(expected.size(), got.size());
+    std::size_t row = 0;
+    while (row < n && expected[row] == got[row]) ++row;
+    if (row == n && expected.size() == got.size()) return std::nullopt;
+    const std::string name = layer < image.layers.size() ? image.layers[layer].name : std::string();
+    return Mismatch{layer, name, uint32_t(row), row < expected.size() ? expected[row] : 0,
+                    row < got.size() ? got[row] : 0};
+}
+
+std::optional<Mismatch> first_mismatch(const Image& image, const std::vector<std::vector<int32_t>>& expected,
+                                       const std::vector<std::vector<int32_t>>& got) {
+    static const std::vector<int32_t> none;
+    for (std::size_t k = 0; k < expected.size(); ++k)
+        if (auto m = first_mismatch(image, uint32_t(k), expected[k], k < got.size() ? got[k] : none)) return m;
+    return std::nullopt;
+}
+
 SimResult simulate(const Image& image, const SimOptions& options) {
     auto t0 = std::chrono::steady_clock::now();
     SimResult r;
@@ -47,6 +66,7 @@ SimResult simulate(const Image& image, const SimOptions& options) {
         } catch (const std::exception& e) {
             error = e.what();
         }
+        sc_core::sc_stop();  // the host program is the whole simulation
     });
     host.socket.bind(eie.socket);
     if (options.on_elaborated) options.on_elaborated(eie);
@@ -60,23 +80,9 @@ SimResult simulate(const Image& image, const SimOptions& options) {
         r.stats.layers[k].name = image.layers[k].name;
 
     r.bit_exact = r.outputs.size() == r.golden.size();
-    for (std::size_t k = 0; k < r.golden.size() && k < r.outputs.size() && !r.first_mismatch; ++k) {
-        for (std::size_t i = 0; i < r.golden[k].size(); ++i) {
-            if (r.outputs[k][i] != r.golden[k][i]) {
-                r.first_mismatch = Mismatch{uint32_t(k), image.layers[k].name, uint32_t(i), r.golden[k][i],
-                                            r.outputs[k][i]};
-                break;
-            }
-        }
-    }
-    if (!r.first_mismatch && !r.golden.empty() && r.read_back != r.golden.back()) {
-        for (std::size_t i = 0; i < r.read_back.size(); ++i)
-            if (r.read_back[i] != r.golden.back()[i]) {
-                r.first_mismatch = Mismatch{uint32_t(r.golden.size() - 1), image.layers.back().name, uint32_t(i),
-                                            r.golden.back()[i], r.read_back[i]};
-                break;
-            }
-    }
+    r.first_mismatch = first_mismatch(image, r.golden, r.outputs);
+    if (!r.first_mismatch && !r.golden.empty())
+        r.first_mismatch = first_mismatch(image, uint32_t(r.golden.size() - 1), r.golden.back(), r.read_back);
     r.bit_exact = r.bit_exact && !r.first_mismatch;
     r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return r;

@@ -30,6 +30,15 @@ struct Mismatch {
     int32_t expected = 0, got = 0;
 };
 
+// The one comparison of outputs with their reference: the first row of layer
+// `layer` where `got` differs from `expected`; vectors of different lengths
+// differ at the shorter one's end (a missing value reads as 0). Nothing when equal.
+std::optional<Mismatch> first_mismatch(const Image& image, uint32_t layer, const std::vector<int32_t>& expected,
+                                       const std::vector<int32_t>& got);
+// The first mismatch over layers 0, 1, ...: a missing layer compares as empty.
+std::optional<Mismatch> first_mismatch(const Image& image, const std::vector<std::vector<int32_t>>& expected,
+                                       const std::vector<std::vector<int32_t>>& got);
+
 struct SimResult {
     ArchConfig arch;
     RunStats stats;

@@ -372,11 +372,7 @@ def _percent_lines(plt, rows, others, titles, x, y, xlabel, ylabel, title):
     xs = sorted({r[x] for r in rows})
     benches = bench_order(rows)
     if others and len(benches) > 1:
-        ncols = min(3, len(benches))
-        nrows = -(-len(benches) // ncols)
-        fig, grid = plt.subplots(nrows, ncols, figsize=(3.4 * ncols + 2.4, 2.7 * nrows + 0.9), sharex=True,
-                                 sharey=True, squeeze=False)
-        panels = [a for row in grid for a in row]
+        fig, panels = _benchmark_panels(plt, benches)
         combos = sorted({k[1:] for k in groups}, key=lambda c: tuple(value_key(v) for v in c))
         for b, ax in zip(benches, panels):
             for j, combo in enumerate(combos):
@@ -474,15 +470,20 @@ def fig_pe_scaling(plt, rows, out_dir, titles, others):
     return _scaling_finish(plt, fig, rows, out_dir, titles, others, ref, ref_text, pes, sp, missing, title)
 
 
-def _scaling_multiples(plt, rows, sp, others, titles, ref, ref_text, pes):
-    """Two parameters vary: a panel per benchmark of scaling efficiency (speedup / ideal, %) vs PEs,
-    a line per value of the other parameters, so no benchmark's lines hide another's."""
-    benches = bench_order(rows)
+def _benchmark_panels(plt, benches):
+    """One panel per benchmark, at most three to a row, sharing both axes: (figure, panels in order)."""
     ncols = min(3, len(benches))
     nrows = -(-len(benches) // ncols)
     fig, grid = plt.subplots(nrows, ncols, figsize=(3.4 * ncols + 2.4, 2.7 * nrows + 0.9), sharex=True,
                              sharey=True, squeeze=False)
-    panels = [a for row in grid for a in row]
+    return fig, [a for row in grid for a in row]
+
+
+def _scaling_multiples(plt, rows, sp, others, titles, ref, ref_text, pes):
+    """Two parameters vary: a panel per benchmark of scaling efficiency (speedup / ideal, %) vs PEs,
+    a line per value of the other parameters, so no benchmark's lines hide another's."""
+    benches = bench_order(rows)
+    fig, panels = _benchmark_panels(plt, benches)
     combos = sorted({k[1:] for k in sp}, key=lambda c: tuple(value_key(v) for v in c))
     effs = [100 * s / (p / ref) for pts in sp.values() for p, s in pts] or [100.0]
     for b, ax in zip(benches, panels):

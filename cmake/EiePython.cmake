@@ -1,0 +1,32 @@
+# The Python module eie_model (python/eie_model.cpp, docs/python.md): built
+# when pybind11 is found (Debian: pybind11-dev python3-pybind11 python3-dev),
+# or required with -DEIE_WITH_PYTHON=ON. The libraries it links are built
+# position-independent (EIE_POSITION_INDEPENDENT), so it is one shared object.
+if(NOT DEFINED PYTHON_EXECUTABLE AND EXISTS /usr/bin/python3)
+  # Debian's interpreter: the one with python3-numpy and the pybind11 headers
+  # (another python3 first on PATH would lack them).
+  set(PYTHON_EXECUTABLE /usr/bin/python3)
+endif()
+find_package(pybind11 CONFIG QUIET)
+option(EIE_WITH_PYTHON "Build the Python module eie_model (needs pybind11)" ${pybind11_FOUND})
+if(EIE_WITH_PYTHON)
+  if(NOT pybind11_FOUND)
+    message(FATAL_ERROR "EIE_WITH_PYTHON=ON but pybind11 was not found (apt-get install pybind11-dev python3-pybind11 python3-dev, or -DEIE_WITH_PYTHON=OFF)")
+  endif()
+  if(NOT EIE_POSITION_INDEPENDENT AND NOT BUILD_SHARED_LIBS)
+    message(FATAL_ERROR "EIE_WITH_PYTHON needs EIE_POSITION_INDEPENDENT=ON (or BUILD_SHARED_LIBS=ON): a Python module is a shared object")
+  endif()
+  pybind11_add_module(eie_model_python MODULE NO_EXTRAS ${CMAKE_CURRENT_SOURCE_DIR}/python/eie_model.cpp)
+  target_link_libraries(eie_model_python PRIVATE eie_inference eie_compress)
+  set_target_properties(eie_model_python PROPERTIES OUTPUT_NAME eie_model
+                        LIBRARY_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/python)
+  if(EIE_TESTS)
+    file(GLOB EIE_PYTHON_TESTS CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/python/tests/test_*.py)
+    foreach(t ${EIE_PYTHON_TESTS})
+      get_filename_component(name ${t} NAME_WE)
+      add_test(NAME "python: ${name}" COMMAND ${PYTHON_EXECUTABLE} ${t})
+      set_tests_properties("python: ${name}" PROPERTIES ENVIRONMENT
+        "PYTHONPATH=${CMAKE_CURRENT_BINARY_DIR}/python;EIE_BUILD_DIR=${CMAKE_CURRENT_BINARY_DIR};EIE_SOURCE_DIR=${CMAKE_CURRENT_SOURCE_DIR}")
+    endforeach()
+  endif()
+endif()
