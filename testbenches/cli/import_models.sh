@@ -11,6 +11,8 @@
 # nothing written.
 # Usage: import_models.sh BUILD_DIR SOURCE_DIR
 set -u
+# libtorch's OpenMP threads sleep while they wait (docs/training.md, "Busy machines")
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 build=$(cd "$1" && pwd)
 py=/usr/bin/python3
 t=$(mktemp -d)

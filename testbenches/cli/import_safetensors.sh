@@ -6,6 +6,8 @@
 # errors (exit 2) naming the file and the tensor, with nothing written.
 # Usage: import_safetensors.sh BUILD_DIR SOURCE_DIR
 set -u
+# libtorch's OpenMP threads sleep while they wait (docs/training.md, "Busy machines")
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 build=$1
 py=/usr/bin/python3
 t=$(mktemp -d)
