@@ -8,6 +8,7 @@
 #include "eie/hw/model/eie.hpp"
 #include "eie/hw/model/simulator.hpp"
 #include "model_fixtures.hpp"
+#include "eie/pe/act_rw.hpp"
 #include "eie/pe/activation_queue.hpp"
 #include "eie/pe/arith_unit.hpp"
 #include "eie/pe/pointer_sram.hpp"
@@ -275,4 +276,43 @@ TEST_CASE("an entry run crossing an SRAM line reads the next line once", "[unit]
     CHECK(rw.bit_exact);
     CHECK(rw.stats.layers[0].pe[0].spmat_line_reads == 2);
     CHECK(rw.stats.layers[0].cycles == r.stats.layers[0].cycles);  // width changes energy, not cycles
+}
+
+TEST_CASE("activation read/write: sources from the register file or the SRAM, write-back and swap apply the activation", "[unit][act]") {
+    ActRW rw;
+    rw.configure(4, 16);
+    rw.src_rf() = {5, -6, 7, -8};
+    for (uint32_t k = 0; k < 16; ++k) rw.sram()[k] = int32_t(100 + k);
+    PeStats st;
+    // Register file: local index straight in, one RF read each.
+    CHECK(rw.read_source(ActPlacement{false, 0}, 1, st) == -6);
+    CHECK(st.src_rf_reads == 1);
+    CHECK(st.act_sram_reads == 0);
+    // SRAM: offset by the layer's base, one SRAM read each.
+    CHECK(rw.read_source(ActPlacement{true, 8}, 3, st) == 111);
+    CHECK(st.act_sram_reads == 1);
+    CHECK(st.src_rf_reads == 1);
+
+    // Write-back of a batch: `rows` words from the destination registers, ReLU applied.
+    int32_t* d = rw.dst();
+    d[0] = -3; d[1] = 4; d[2] = 9; d[3] = -1;
+    rw.write_back(ActPlacement{true, 4}, 2, 3, Activation::relu, st);
+    CHECK(st.act_sram_writes == 3);
+    CHECK(rw.sram()[6] == 0);
+    CHECK(rw.sram()[7] == 4);
+    CHECK(rw.sram()[8] == 9);
+    CHECK(rw.sram()[9] == 109);  // beyond `rows`: untouched
+    rw.write_back(ActPlacement{true, 12}, 0, 1, Activation::identity, st);
+    CHECK(rw.sram()[12] == -3);  // identity keeps the sign
+    rw.clear_dst();
+    CHECK(std::all_of(rw.dst_rf().begin(), rw.dst_rf().end(), [](int32_t v) { return v == 0; }));
+
+    // End of a layer kept in the register files: the destination becomes the source through ReLU.
+    d = rw.dst();
+    d[0] = -2; d[1] = 3; d[2] = 0; d[3] = -7;
+    rw.swap(Activation::relu);
+    CHECK(rw.src_rf() == std::vector<int32_t>{0, 3, 0, 0});
+    CHECK(rw.dst_rf() == std::vector<int32_t>{5, -6, 7, -8});  // the old source is the new destination
+    rw.swap(Activation::identity);
+    CHECK(rw.src_rf() == std::vector<int32_t>{5, -6, 7, -8});
 }
