@@ -23,6 +23,10 @@ if find "$tmp/prefix" -name '*test*' | grep -q .; then echo "FAIL: tests install
 
 "$build/eie-compress" --synthetic 300,200 --weight-density 0.2 --pes 8 -q -o "$tmp/img"
 
+# A sanitizer build installs instrumented libraries: the platform must link the runtimes too.
+sanitize=()
+grep -q '^EIE_SANITIZE:BOOL=ON' "$build/CMakeCache.txt" && sanitize=(-fsanitize=address,undefined)
+[ ${#sanitize[@]} -eq 0 ] || launcher+=(-DCMAKE_EXE_LINKER_FLAGS="${sanitize[*]}")
 cmake -S "$src/examples/vp" -B "$tmp/vp" -G Ninja -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" \
       -DCMAKE_PREFIX_PATH="$tmp/prefix" >"$tmp/configure.log" || { cat "$tmp/configure.log"; exit 1; }
 cmake --build "$tmp/vp" --target eie_vp >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log"; exit 1; }
@@ -33,7 +37,7 @@ grep -q "equal to the golden model" <<<"$out" || { echo "FAIL: find_package buil
 # pkg-config alone: the flags and libraries for a hand-written build line.
 export PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig"
 flags=$(pkg-config --cflags --libs eie-model)
-${CXX:-c++} -std=c++17 -O1 "$src/examples/vp/vp_main.cpp" -o "$tmp/vp_pc" $flags
+${CXX:-c++} -std=c++17 -O1 "$src/examples/vp/vp_main.cpp" -o "$tmp/vp_pc" $flags "${sanitize[@]}"
 out=$("$tmp/vp_pc" "$tmp/img")
 grep -q "equal to the golden model" <<<"$out" || { echo "FAIL: pkg-config build: $out"; exit 1; }
 "$tmp/vp_pc" "$tmp/none" 2>/dev/null && { echo "FAIL: a missing image gave exit 0"; exit 1; }
