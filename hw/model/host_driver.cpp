@@ -48,14 +48,7 @@ void HostDriver::thread() {
 tlm::tlm_response_status HostDriver::try_access(bool write, uint64_t addr, void* data, uint32_t len) {
     tlm::tlm_generic_payload t;
     sc_time delay = SC_ZERO_TIME;
-    t.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-    t.set_address(addr);
-    t.set_data_ptr(static_cast<unsigned char*>(data));
-    t.set_data_length(len);
-    t.set_streaming_width(len);
-    t.set_byte_enable_ptr(nullptr);
-    t.set_dmi_allowed(false);
-    t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    prepare_payload(t, write, addr, data, len);
     socket->b_transport(t, delay);
     if (delay > SC_ZERO_TIME) {
         io_time_ += delay;

@@ -22,6 +22,20 @@
 
 namespace eie {
 
+// A generic payload for one plain access over the memory map: no byte
+// enables, no streaming, no DMI hint, response not yet given. Every initiator
+// of the project (the host driver, the tests) fills its payloads here.
+inline void prepare_payload(tlm::tlm_generic_payload& t, bool write, uint64_t addr, void* data, uint32_t len) {
+    t.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
+    t.set_address(addr);
+    t.set_data_ptr(static_cast<unsigned char*>(data));
+    t.set_data_length(len);
+    t.set_streaming_width(len);
+    t.set_byte_enable_ptr(nullptr);
+    t.set_dmi_allowed(false);
+    t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+}
+
 struct HostError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };

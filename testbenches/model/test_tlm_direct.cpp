@@ -11,6 +11,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 
 #include "eie/hw/model/eie.hpp"
+#include "eie/hw/model/host_driver.hpp"
 #include "eie/hw/model/image_loader.hpp"
 #include "eie/hw/model/memory_map.hpp"
 #include "eie/hw/model/simulator.hpp"
@@ -43,20 +44,10 @@ struct Initiator : sc_core::sc_module {
         invalidations.push_back({start, end, sc_core::sc_time_stamp()});
     }
 
-    static void prepare(tlm::tlm_generic_payload& t, bool write, uint64_t addr, void* data, uint32_t len) {
-        t.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-        t.set_address(addr);
-        t.set_data_ptr(static_cast<unsigned char*>(data));
-        t.set_data_length(len);
-        t.set_streaming_width(len);
-        t.set_byte_enable_ptr(nullptr);
-        t.set_dmi_allowed(false);
-        t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    }
     // b_transport, waiting for the annotated delay.
     tlm::tlm_response_status access(bool write, uint64_t addr, void* data, uint32_t len) {
         tlm::tlm_generic_payload t;
-        prepare(t, write, addr, data, len);
+        prepare_payload(t, write, addr, data, len);
         sc_time delay = SC_ZERO_TIME;
         socket->b_transport(t, delay);
         wait(delay);
@@ -70,13 +61,13 @@ struct Initiator : sc_core::sc_module {
     void write32(uint64_t addr, uint32_t v) { REQUIRE(access(true, addr, &v, 4) == tlm::TLM_OK_RESPONSE); }
     unsigned debug(bool write, uint64_t addr, void* data, uint32_t len) {
         tlm::tlm_generic_payload t;
-        prepare(t, write, addr, data, len);
+        prepare_payload(t, write, addr, data, len);
         return socket->transport_dbg(t);
     }
     bool dmi(uint64_t addr, tlm::tlm_dmi& d) {
         tlm::tlm_generic_payload t;
         uint32_t scratch = 0;
-        prepare(t, false, addr, &scratch, 4);
+        prepare_payload(t, false, addr, &scratch, 4);
         d.init();
         return socket->get_direct_mem_ptr(t, d);
     }
@@ -197,7 +188,7 @@ TEST_CASE("DMI: START invalidates the pointers, computing refuses them, the run'
         i.write32(mmap::kRegNumLayers, 2);
         tlm::tlm_generic_payload t;
         uint32_t start = mmap::kCtrlIrqEnable | mmap::kCtrlStart;
-        Initiator::prepare(t, true, mmap::kRegCtrl, &start, 4);
+        prepare_payload(t, true, mmap::kRegCtrl, &start, 4);
         sc_time delay = SC_ZERO_TIME;
         const sc_time at_start = sc_core::sc_time_stamp();
         i.socket->b_transport(t, delay);
