@@ -2,11 +2,8 @@
 // directory (docs/compression.md). Exit codes: 0 ok, 2 bad input or usage,
 // 3 a layer does not fit the memories, 4 internal error (as eie-sim). On any error
 // nothing is written: no image directory, no JSON report.
-#include <unistd.h>
 
-#include <cerrno>
 #include <cmath>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -19,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "eie/compress/compressor.hpp"
+#include "eie/hw/cli_values.hpp"
 #include "eie/hw/file_io.hpp"
 #include "eie/hw/image_io.hpp"
 #include "eie/hw/layer_label.hpp"
@@ -32,31 +30,6 @@ namespace fs = std::filesystem;
 using namespace eie;
 
 namespace {
-
-struct UsageError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
-double parse_double(const std::string& text, const std::string& option) {
-    double v = 0;
-    if (!parse_whole_number(text, v) || !std::isfinite(v))
-        throw UsageError(fmt::format("{}: '{}' is not a finite number", option, text));
-    return v;
-}
-
-long long parse_int(const std::string& text, const std::string& option, long long lo, long long hi) {
-    std::size_t used = 0;
-    long long v = 0;
-    try {
-        v = std::stoll(text, &used);
-    } catch (const std::exception&) {
-        used = 0;
-    }
-    if (text.empty() || used != text.size())
-        throw UsageError(fmt::format("{}: '{}' is not an integer", option, text));
-    if (v < lo || v > hi) throw UsageError(fmt::format("{}: {} is out of range (allowed: {} .. {})", option, v, lo, hi));
-    return v;
-}
 
 // "a,b,c" -> one value per layer; a single value applies to every layer.
 std::vector<std::string> per_layer(const std::string& text, std::size_t layers, const std::string& option) {
@@ -97,30 +70,8 @@ std::vector<std::vector<double>> read_vectors(const std::string& path, uint32_t 
 
 // Fails early (before any work) when -o or --json cannot be written.
 void check_output_paths(const std::string& dir, const std::string& json_path) {
-    auto check_parent = [](const std::string& path, const char* what) {
-        fs::path parent = fs::path(path).parent_path();
-        if (parent.empty()) parent = ".";
-        std::error_code ec;
-        if (!fs::exists(parent, ec))
-            throw UsageError(fmt::format("{} '{}': parent directory '{}' does not exist", what, path, parent.string()));
-        if (!fs::is_directory(parent, ec))
-            throw UsageError(fmt::format("{} '{}': '{}' is not a directory", what, path, parent.string()));
-        if (::access(parent.c_str(), W_OK | X_OK) != 0)
-            throw UsageError(fmt::format("{} '{}': directory '{}' is not writable: {}", what, path, parent.string(),
-                                         std::strerror(errno)));
-    };
-    std::string d = dir;
-    while (d.size() > 1 && d.back() == '/') d.pop_back();
-    check_parent(d, "-o");
-    std::error_code ec;
-    if (fs::exists(fs::symlink_status(d, ec)) && !is_image_dir(d))
-        throw UsageError(fmt::format("-o '{}': exists and is not an image directory (no manifest.json with format "
-                                     "'eie-image'); refusing to replace it",
-                                     d));
-    if (!json_path.empty()) {
-        check_parent(json_path, "--json");
-        if (fs::is_directory(json_path, ec)) throw UsageError(fmt::format("--json '{}': is a directory", json_path));
-    }
+    check_image_dir_target(dir, "-o");
+    if (!json_path.empty()) check_output_file(json_path, "--json");
 }
 
 // The path of `file` relative to directory `dir` when it lies inside it
@@ -313,11 +264,9 @@ SyntheticSpec synthetic_spec(const Args& a, uint64_t seed, double act_density, L
         if (dims.size() != 2)
             throw UsageError(fmt::format("--synthetic: '{}' must be IN,OUT (input length, output length)",
                                          a.opt("synthetic")));
-        spec.in_len = static_cast<uint32_t>(parse_int(dims[0], "--synthetic IN", 1, 1 << 26));
-        spec.out_len = static_cast<uint32_t>(parse_int(dims[1], "--synthetic OUT", 1, 1 << 26));
-        spec.weight_density = parse_double(a.opt("weight-density"), "--weight-density");
-        if (!(spec.weight_density >= 0 && spec.weight_density <= 1))
-            throw UsageError(fmt::format("--weight-density: {} is out of range (allowed: 0 .. 1)", spec.weight_density));
+        spec.in_len = static_cast<uint32_t>(parse_int_option(dims[0], "--synthetic IN", 1, 1 << 26));
+        spec.out_len = static_cast<uint32_t>(parse_int_option(dims[1], "--synthetic OUT", 1, 1 << 26));
+        spec.weight_density = parse_number_option(a.opt("weight-density"), "--weight-density", NumberRange(0, 1));
         spec.act_density = act_density;
         src.name = fmt::format("synthetic {}x{}", spec.in_len, spec.out_len);
         if (a.has("name")) {
@@ -416,10 +365,8 @@ void pruning_options(const Args& a, const std::vector<FloatLayer>& layers, std::
     if (a.has("density")) {
         auto v = per_layer(a.opt("density"), n, "--density");
         for (std::size_t l = 0; l < n; ++l) {
-            double d = parse_double(v[l], "--density");
-            if (!(d > 0 && d <= 1))
-                throw UsageError(fmt::format("--density: {} for {} is out of range (allowed: 0 < D <= 1)", v[l],
-                                             layer_label(l, layers[l].name)));
+            const double d = parse_number_option(v[l], fmt::format("--density for {}", layer_label(l, layers[l].name)),
+                                                 NumberRange(0, 1, true, false, "D"));
             opts[l].prune = PruneMode::density;
             opts[l].prune_value = d;
         }
@@ -427,10 +374,9 @@ void pruning_options(const Args& a, const std::vector<FloatLayer>& layers, std::
     if (a.has("threshold")) {
         auto v = per_layer(a.opt("threshold"), n, "--threshold");
         for (std::size_t l = 0; l < n; ++l) {
-            double t = parse_double(v[l], "--threshold");
-            if (t < 0)
-                throw UsageError(fmt::format("--threshold: {} for {} is out of range (allowed: T >= 0)", v[l],
-                                             layer_label(l, layers[l].name)));
+            const NumberRange non_negative(0, std::numeric_limits<double>::infinity(), false, false, "T");
+            const double t =
+                parse_number_option(v[l], fmt::format("--threshold for {}", layer_label(l, layers[l].name)), non_negative);
             opts[l].prune = PruneMode::threshold;
             opts[l].prune_value = t;
         }
@@ -439,15 +385,16 @@ void pruning_options(const Args& a, const std::vector<FloatLayer>& layers, std::
 
 // --in-frac, --w-frac, --out-frac: the fixed-point formats the user fixes.
 void format_options(const Args& a, std::size_t n, CompressOptions& co) {
-    if (a.has("in-frac")) co.in_frac = int(parse_int(a.opt("in-frac"), "--in-frac", kMinFracBits, kMaxFracBits));
+    if (a.has("in-frac")) co.in_frac = int(parse_int_option(a.opt("in-frac"), "--in-frac", kMinFracBits, kMaxFracBits));
     if (a.has("w-frac")) {
         auto v = per_layer(a.opt("w-frac"), n, "--w-frac");
-        for (std::size_t l = 0; l < n; ++l) co.layers[l].w_frac = int(parse_int(v[l], "--w-frac", kMinFracBits, kMaxFracBits));
+        for (std::size_t l = 0; l < n; ++l)
+            co.layers[l].w_frac = int(parse_int_option(v[l], "--w-frac", kMinFracBits, kMaxFracBits));
     }
     if (a.has("out-frac")) {
         auto v = per_layer(a.opt("out-frac"), n, "--out-frac");
         for (std::size_t l = 0; l < n; ++l)
-            co.layers[l].out_frac = int(parse_int(v[l], "--out-frac", kMinFracBits, kMaxFracBits));
+            co.layers[l].out_frac = int(parse_int_option(v[l], "--out-frac", kMinFracBits, kMaxFracBits));
     }
 }
 
@@ -460,7 +407,8 @@ CompressOptions compression_options(const Args& a, const LayerSource& src, uint6
         throw UsageError(fmt::format("--init: {}", e.what()));
     }
     co.kmeans_seed = seed;
-    co.kmeans_max_iterations = static_cast<uint32_t>(parse_int(a.opt("kmeans-iterations"), "--kmeans-iterations", 1, 1000000));
+    co.kmeans_max_iterations =
+        static_cast<uint32_t>(parse_int_option(a.opt("kmeans-iterations"), "--kmeans-iterations", 1, 1000000));
     co.layers.assign(src.layers.size(), LayerOptions{});
     pruning_options(a, src.layers, co.layers);
     format_options(a, src.layers.size(), co);
@@ -492,10 +440,8 @@ int run(int argc, char** argv) {
         return 0;
     }
     check_option_combinations(a);
-    const uint64_t seed = static_cast<uint64_t>(parse_int(a.opt("seed"), "--seed", 0, std::numeric_limits<long long>::max()));
-    const double act_density = parse_double(a.opt("act-density"), "--act-density");
-    if (!(act_density >= 0 && act_density <= 1))
-        throw UsageError(fmt::format("--act-density: {} is out of range (allowed: 0 .. 1)", act_density));
+    const uint64_t seed = parse_uint_option(a.opt("seed"), "--seed", 0, std::numeric_limits<long long>::max());
+    const double act_density = parse_number_option(a.opt("act-density"), "--act-density", NumberRange(0, 1));
 
     LayerSource src = read_layers(a, seed, act_density);
     choose_input(a, seed, act_density, src);

@@ -2,11 +2,8 @@
 // 0 ok, 2 bad input or usage, 3 a layer does not fit the memories, 4 the
 // training diverged (the last good checkpoint is kept), 1 internal error.
 // On any error no image directory and no JSON report are written.
-#include <unistd.h>
 
-#include <cerrno>
-#include <cmath>
-#include <cstring>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -19,6 +16,7 @@
 
 #include "eie/hw/model/quiet_systemc.hpp"
 #include "eie/hw/version.hpp"
+#include "eie/hw/cli_values.hpp"
 #include "eie/hw/file_io.hpp"
 #include "eie/compress/idx.hpp"
 #include "eie/hw/image_io.hpp"
@@ -32,50 +30,6 @@ namespace fs = std::filesystem;
 using namespace eie;
 
 namespace {
-
-struct UsageError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
-double parse_double(const std::string& text, const std::string& option, double lo, double hi, bool lo_open) {
-    double v = 0;
-    if (!parse_whole_number(text, v) || !std::isfinite(v))
-        throw UsageError(fmt::format("{}: '{}' is not a finite number", option, text));
-    if ((lo_open ? !(v > lo) : !(v >= lo)) || v > hi)
-        throw UsageError(fmt::format("{}: {} is out of range (allowed: {} {} .. {})", option, text, lo,
-                                     lo_open ? "(exclusive)" : "", hi));
-    return v;
-}
-
-long long parse_int(const std::string& text, const std::string& option, long long lo, long long hi) {
-    double v = 0;
-    if (!parse_whole_number(text, v) || v != std::floor(v) || std::fabs(v) > 9e15)
-        throw UsageError(fmt::format("{}: '{}' is not an integer", option, text));
-    if (v < double(lo) || v > double(hi))
-        throw UsageError(fmt::format("{}: {} is out of range (allowed: {} .. {})", option, text, lo, hi));
-    return static_cast<long long>(v);
-}
-
-void check_parent_writable(const std::string& path, const char* what) {
-    fs::path parent = fs::path(path).parent_path();
-    if (parent.empty()) parent = ".";
-    std::error_code ec;
-    if (!fs::is_directory(parent, ec))
-        throw UsageError(fmt::format("{} '{}': parent directory '{}' does not exist", what, path, parent.string()));
-    if (::access(parent.c_str(), W_OK | X_OK) != 0)
-        throw UsageError(fmt::format("{} '{}': directory '{}' is not writable: {}", what, path, parent.string(),
-                                     std::strerror(errno)));
-}
-
-void check_image_target(const std::string& dir, const char* what) {
-    check_parent_writable(dir, what);
-    std::error_code ec;
-    if (!fs::exists(fs::symlink_status(dir, ec))) return;
-    if (!is_image_dir(dir))
-        throw UsageError(fmt::format("{} '{}': exists and is not an image directory (no manifest.json with format "
-                                     "'eie-image'); refusing to replace it",
-                                     what, dir));
-}
 
 void write_json_atomically(const std::string& path, const nlohmann::json& j) {
     try {
@@ -189,12 +143,9 @@ int run(int argc, char** argv) {
     // --- outputs first, so that nothing runs for minutes to fail at the end
     const std::string out_dir = opt("output"), json_path = opt("json"), easy_dir = opt("easy-output");
     if (!has("output") && !has("stop-after")) throw UsageError("-o DIR (the image directory to write) is required");
-    if (has("output")) check_image_target(out_dir, "-o");
-    if (has("easy-output")) check_image_target(easy_dir, "--easy-output");
-    if (has("json")) {
-        check_parent_writable(json_path, "--json");
-        if (fs::is_directory(json_path)) throw UsageError(fmt::format("--json '{}': is a directory", json_path));
-    }
+    if (has("output")) check_image_dir_target(out_dir, "-o");
+    if (has("easy-output")) check_image_dir_target(easy_dir, "--easy-output");
+    if (has("json")) check_output_file(json_path, "--json");
     if (has("resume") && !has("checkpoints")) throw UsageError("--resume needs --checkpoints DIR");
     if (has("stop-after") && !has("checkpoints"))
         throw UsageError("--stop-after needs --checkpoints DIR (to resume from later)");
@@ -203,7 +154,7 @@ int run(int argc, char** argv) {
         std::error_code ec;
         if (fs::exists(c, ec) && !fs::is_directory(c, ec))
             throw UsageError(fmt::format("--checkpoints '{}': exists and is not a directory", c));
-        if (!fs::exists(c, ec)) check_parent_writable(c, "--checkpoints");
+        if (!fs::exists(c, ec)) check_output_parent(c, "--checkpoints");
     }
 
     // --- network
@@ -216,7 +167,8 @@ int run(int argc, char** argv) {
         for (const auto& L : imported) sizes.push_back(L.out_len);
     } else {
         if (has("layers")) throw UsageError("--layers goes with --import");
-        for (const auto& t : split(opt("sizes"), ',')) sizes.push_back(uint32_t(parse_int(t, "--sizes", 1, 1 << 24)));
+        for (const auto& t : split(opt("sizes"), ','))
+            sizes.push_back(uint32_t(parse_int_option(t, "--sizes", 1, 1 << 24)));
     }
     if (sizes.size() < 2)
         throw UsageError(fmt::format("--sizes: '{}' needs at least two sizes (inputs, outputs)", opt("sizes")));
@@ -229,29 +181,30 @@ int run(int argc, char** argv) {
             throw UsageError(fmt::format("--density: {} values given for {} layers (give one value for all, or one per "
                                          "layer)",
                                          items.size(), nl));
-        for (const auto& t : items) densities.push_back(parse_double(t, "--density", 0, 1, true));
+        for (const auto& t : items)
+            densities.push_back(parse_number_option(t, "--density", NumberRange(0, 1, true, false, "D")));
     }
 
     PipelineOptions po_;
     po_.densities = densities;
-    po_.prune_steps = uint32_t(parse_int(opt("prune-steps"), "--prune-steps", 1, 100));
-    po_.dense.epochs = uint32_t(parse_int(opt("epochs"), "--epochs", 0, 10000));
-    po_.retrain.epochs = uint32_t(parse_int(opt("retrain-epochs"), "--retrain-epochs", 0, 10000));
-    po_.share.epochs = uint32_t(parse_int(opt("share-epochs"), "--share-epochs", 0, 10000));
+    po_.prune_steps = uint32_t(parse_int_option(opt("prune-steps"), "--prune-steps", 1, 100));
+    po_.dense.epochs = uint32_t(parse_int_option(opt("epochs"), "--epochs", 0, 10000));
+    po_.retrain.epochs = uint32_t(parse_int_option(opt("retrain-epochs"), "--retrain-epochs", 0, 10000));
+    po_.share.epochs = uint32_t(parse_int_option(opt("share-epochs"), "--share-epochs", 0, 10000));
     Optimizer optk;
     try {
         optk = parse_optimizer(opt("optimizer"));
     } catch (const std::invalid_argument& e) {
         throw UsageError(fmt::format("--optimizer: {}", e.what()));
     }
-    const uint32_t batch = uint32_t(parse_int(opt("batch"), "--batch", 1, 1 << 20));
+    const uint32_t batch = uint32_t(parse_int_option(opt("batch"), "--batch", 1, 1 << 20));
     for (auto [s, name] : {std::pair{&po_.dense, "lr"}, {&po_.retrain, "retrain-lr"}, {&po_.share, "share-lr"}}) {
         s->opt.optimizer = optk;
         s->opt.batch = batch;
-        s->opt.lr = parse_double(opt(name), fmt::format("--{}", name), 0, 1e12, true);
+        s->opt.lr = parse_number_option(opt(name), fmt::format("--{}", name), NumberRange(0, 1e12, true));
     }
-    po_.seed = uint64_t(parse_int(opt("seed"), "--seed", 0, (1ll << 53)));
-    po_.calibration_count = uint32_t(parse_int(opt("calibration"), "--calibration", 1, 1 << 24));
+    po_.seed = parse_uint_option(opt("seed"), "--seed", 0, uint64_t(1) << 53);
+    po_.calibration_count = uint32_t(parse_int_option(opt("calibration"), "--calibration", 1, 1 << 24));
     po_.checkpoint_dir = opt("checkpoints");
     po_.resume = vm.count("resume") > 0;
     po_.stop_after = opt("stop-after");
@@ -272,7 +225,7 @@ int run(int argc, char** argv) {
             for (const auto& s : vm["set"].as<std::vector<std::string>>()) apply_override(a, s, "--set " + s);
         a.validate("architecture (--config, --set and shortcuts)");
     }
-    if (has("threads")) set_torch_threads(uint32_t(parse_int(opt("threads"), "--threads", 1, 256)));
+    if (has("threads")) set_torch_threads(uint32_t(parse_int_option(opt("threads"), "--threads", 1, 256)));
 
     // --- data
     DataOptions dopt;
@@ -280,9 +233,9 @@ int run(int argc, char** argv) {
     dopt.train_labels = opt("train-labels");
     dopt.test_images = opt("test-images");
     dopt.test_labels = opt("test-labels");
-    dopt.train_limit = uint64_t(parse_int(opt("train-limit"), "--train-limit", 0, 1ll << 40));
-    dopt.test_limit = uint64_t(parse_int(opt("test-limit"), "--test-limit", 0, 1ll << 40));
-    dopt.val_count = uint64_t(parse_int(opt("val-count"), "--val-count", 0, 1ll << 40));
+    dopt.train_limit = uint64_t(parse_int_option(opt("train-limit"), "--train-limit", 0, 1ll << 40));
+    dopt.test_limit = uint64_t(parse_int_option(opt("test-limit"), "--test-limit", 0, 1ll << 40));
+    dopt.val_count = uint64_t(parse_int_option(opt("val-count"), "--val-count", 0, 1ll << 40));
     dopt.seed = po_.seed;
     TrainData td = load_data(dopt);
     if (sizes.front() != td.train.dim)
@@ -307,7 +260,7 @@ int run(int argc, char** argv) {
         InputSet inputs = load_inputs(dopt.test_images, image, sel);
         std::vector<int64_t> labels = load_labels(dopt.test_labels, inputs, image.layers.back().out_len);
         BatchOptions bo;
-        bo.jobs = unsigned(parse_int(opt("jobs"), "--jobs", 1, 256));
+        bo.jobs = unsigned(parse_int_option(opt("jobs"), "--jobs", 1, 256));
         progress(fmt::format("cycle model: {} test images ({} jobs)", inputs.size(), bo.jobs));
         BatchResult br = run_batch(image, inputs, bo);
         AccuracyReport acc = accuracy(br, labels);

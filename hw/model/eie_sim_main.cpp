@@ -26,6 +26,7 @@
 #include "eie/hw/npy.hpp"
 #include "eie/hw/image_io.hpp"
 #include "eie/hw/arch_config.hpp"
+#include "eie/hw/cli_values.hpp"
 #include "eie/hw/param_table.hpp"
 #include "eie/hw/version.hpp"
 #include "eie/hw/model/batch_inference.hpp"
@@ -43,30 +44,12 @@ using namespace eie;
 
 namespace {
 
-struct UsageError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
 // The waveform file could not be set up (raised from inside simulate()).
 struct VcdSetupError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
 constexpr int kExitExact = 0, kExitMismatch = 1, kExitUsage = 2, kExitCapacity = 3, kExitInternal = 4;
-
-uint64_t parse_uint(const std::string& text, const std::string& option) {
-    std::size_t used = 0;
-    unsigned long long v = 0;
-    const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
-    try {
-        if (digits) v = std::stoull(text, &used);
-    } catch (const std::exception&) {
-        used = 0;
-    }
-    if (!digits || used != text.size())
-        throw UsageError(fmt::format("{}: '{}' is not a non-negative integer (allowed: 0 .. {})", option, text,
-                                     std::numeric_limits<uint64_t>::max()));
-    return v;
-}
 
 // A bubble each cycle with probability P stretches every stage by about
 // 1/(1-P): 100x at 0.99, and 0.99999 already turns a 300-cycle image into
@@ -75,29 +58,12 @@ constexpr double kMaxStallProbability = 0.99;
 
 double parse_stall_probability(const std::string& text, const std::string& option) {
     double v = 0;
-    if (!parse_whole_number(text, v) || !std::isfinite(v) || v < 0 || v >= 1)
-        throw UsageError(fmt::format("{}: '{}' is not a probability (allowed: 0 <= P <= {})", option, text,
-                                     kMaxStallProbability));
-    if (v > kMaxStallProbability)
+    // Say why a P that is a probability is refused: the run it asks for.
+    if (parse_whole_number(text, v) && v > kMaxStallProbability && v < 1)
         throw UsageError(fmt::format("{}: {} is above {} (allowed: 0 <= P <= {}; bubbles stretch the run by about "
                                      "1/(1-P), {:.0f}x here)",
                                      option, text, kMaxStallProbability, kMaxStallProbability, 1 / (1 - v)));
-    return v;
-}
-
-// An output file must be creatable: checked before the (possibly long) run.
-void check_output_path(const std::string& path, const std::string& option) {
-    if (path.empty()) throw UsageError(fmt::format("{}: empty file name", option));
-    std::error_code ec;
-    if (fs::is_directory(path, ec)) throw UsageError(fmt::format("{} '{}': is a directory", option, path));
-    fs::path parent = fs::path(path).parent_path();
-    if (parent.empty()) parent = ".";
-    if (!fs::exists(parent, ec))
-        throw UsageError(fmt::format("{} '{}': directory '{}' does not exist", option, path, parent.string()));
-    if (!fs::is_directory(parent, ec))
-        throw UsageError(fmt::format("{} '{}': '{}' is not a directory", option, path, parent.string()));
-    if (::access(parent.c_str(), W_OK) != 0)
-        throw UsageError(fmt::format("{} '{}': directory '{}' is not writable", option, path, parent.string()));
+    return parse_probability_option(text, option, kMaxStallProbability);
 }
 
 std::string join_names(const std::vector<ParamDiff>& d, bool with_values) {
@@ -392,8 +358,8 @@ std::string image_dir_argument(const CommandLine& cl) {
 // from the others (checked before the possibly long run).
 void check_option_combinations_and_outputs(const CommandLine& cl) {
     if (cl.has("json")) throw UsageError("--json goes with --list-params, --list-stats or --check-config");
-    if (cl.has("stats")) check_output_path(cl.opt("stats"), "--stats");
-    if (cl.has("vcd")) check_output_path(cl.opt("vcd"), "--vcd");
+    if (cl.has("stats")) check_output_file(cl.opt("stats"), "--stats");
+    if (cl.has("vcd")) check_output_file(cl.opt("vcd"), "--vcd");
     if (!cl.has("vcd"))
         for (const char* k : {"vcd-pes", "vcd-from", "vcd-to"})
             if (cl.has(k)) throw UsageError(fmt::format("--{} needs --vcd FILE", k));
@@ -407,7 +373,7 @@ void check_option_combinations_and_outputs(const CommandLine& cl) {
     for (const char* k : {"stats", "vcd", "outputs", "raw-outputs", "per-input"})
         if (cl.has(k)) {
             const std::string opt_name = std::string("--") + k;
-            if (k != std::string("stats") && k != std::string("vcd")) check_output_path(cl.opt(k), opt_name);
+            if (k != std::string("stats") && k != std::string("vcd")) check_output_file(cl.opt(k), opt_name);
             for (const auto& [o, p] : outputs)
                 if (fs::absolute(p) == fs::absolute(cl.opt(k)))
                     throw UsageError(fmt::format("{} and {} name the same file '{}'", o, opt_name, p));
@@ -417,29 +383,21 @@ void check_option_combinations_and_outputs(const CommandLine& cl) {
 
 InputSelection input_selection(const CommandLine& cl) {
     InputSelection selection;
-    if (cl.has("first")) selection.first = parse_uint(cl.opt("first"), "--first");
-    if (cl.has("count")) {
-        selection.count = parse_uint(cl.opt("count"), "--count");
-        if (*selection.count == 0) throw UsageError("--count: 0 selects no input (allowed: 1 or more)");
-    }
-    if (cl.has("every")) {
-        selection.every = parse_uint(cl.opt("every"), "--every");
-        if (selection.every == 0) throw UsageError("--every: 0 is not a step (allowed: 1 or more)");
-    }
+    if (cl.has("first")) selection.first = parse_uint_option(cl.opt("first"), "--first");
+    if (cl.has("count")) selection.count = parse_uint_option(cl.opt("count"), "--count", 1);
+    if (cl.has("every")) selection.every = parse_uint_option(cl.opt("every"), "--every", 1);
     return selection;
 }
 
 unsigned worker_count(const CommandLine& cl) {
     if (!cl.has("jobs")) return std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN));
-    const uint64_t j = parse_uint(cl.opt("jobs"), "--jobs");
-    if (j < 1 || j > 1024) throw UsageError(fmt::format("--jobs: {} (allowed: 1 .. 1024)", j));
-    return static_cast<unsigned>(j);
+    return static_cast<unsigned>(parse_uint_option(cl.opt("jobs"), "--jobs", 1, 1024));
 }
 
 VcdOptions vcd_window(const CommandLine& cl) {
     VcdOptions vo;
-    if (cl.has("vcd-from")) vo.from = parse_uint(cl.opt("vcd-from"), "--vcd-from");
-    if (cl.has("vcd-to")) vo.to = parse_uint(cl.opt("vcd-to"), "--vcd-to");
+    if (cl.has("vcd-from")) vo.from = parse_uint_option(cl.opt("vcd-from"), "--vcd-from");
+    if (cl.has("vcd-to")) vo.to = parse_uint_option(cl.opt("vcd-to"), "--vcd-to");
     if (vo.from > vo.to)
         throw UsageError(fmt::format("--vcd-from {} is after --vcd-to {} (the window [from, to] would be empty)", vo.from,
                                      vo.to));
@@ -449,7 +407,7 @@ VcdOptions vcd_window(const CommandLine& cl) {
 SimOptions stall_options(const CommandLine& cl) {
     SimOptions so;
     if (cl.has("stall")) so.stall_probability = parse_stall_probability(cl.opt("stall"), "--stall");
-    if (cl.has("stall-seed")) so.stall_seed = parse_uint(cl.opt("stall-seed"), "--stall-seed");
+    if (cl.has("stall-seed")) so.stall_seed = parse_uint_option(cl.opt("stall-seed"), "--stall-seed");
     return so;
 }
 

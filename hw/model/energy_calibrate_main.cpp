@@ -29,6 +29,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,8 @@
 #include <systemc>
 
 #include "eie/compress/compressor.hpp"
+#include "eie/hw/arch_config.hpp"
+#include "eie/hw/cli_values.hpp"
 #include "eie/hw/file_io.hpp"
 #include "eie/hw/geometry.hpp"
 #include "eie/compress/synthetic.hpp"
@@ -49,10 +52,6 @@ namespace po = boost::program_options;
 using namespace eie;
 
 namespace {
-
-struct UsageError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
 
 // --- published figures (EIE Table II, docs/reference.md), per PE, 45 nm, 800 MHz;
 // the per-module powers are in the module table (pe_modules()).
@@ -228,7 +227,17 @@ void write_file(const std::string& path, const std::string& text) {
     }
 }
 
-int run(int argc, char** argv) {
+// What the command line asks for.
+struct Request {
+    std::string cal_preset;        // the calibration layer
+    std::string base_table;        // --table ("": the compiled-in defaults)
+    std::string report_table;      // --report-table ("": calibrate)
+    std::string out;               // --out ("": none)
+    bool emit_cpp = false, report = false, width_study = false;
+    std::vector<std::string> report_layers;  // --layers, for --report
+};
+
+po::options_description describe_options() {
     po::options_description desc(
         "eie-energy-calibrate: calibrate the energy table on a benchmark layer and compare with the paper\n"
         "Options");
@@ -245,6 +254,22 @@ int run(int argc, char** argv) {
          "layers of --report")
         ("width-study", "sparse-matrix read energy of the calibration layer vs SRAM line width")
         ("list-modules", "print the energy model's module and event tables as JSON and exit");
+    return desc;
+}
+
+void check_preset(const std::string& name, const char* option) {
+    try {
+        (void)preset(name);
+    } catch (const std::invalid_argument& e) {
+        throw UsageError(fmt::format("{}: {}", option, e.what()));
+    }
+}
+
+// The request, checked before any work (presets exist, --out can be
+// written); empty when the command is answered already (--help, --version,
+// --list-modules).
+std::optional<Request> parse_options(int argc, char** argv) {
+    const po::options_description desc = describe_options();
     po::variables_map vm;
     try {
         po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -254,143 +279,183 @@ int run(int argc, char** argv) {
     }
     if (vm.count("help")) {
         std::cout << desc << "\n";
-        return 0;
+        return std::nullopt;
     }
     if (vm.count("version")) {
         std::cout << "eie-energy-calibrate " << kEieVersion << "\n";
-        return 0;
+        return std::nullopt;
     }
     if (vm.count("list-modules")) {
         std::cout << module_tables_json().dump(2) << "\n";
-        return 0;
+        return std::nullopt;
     }
-    const std::string cal_preset = vm["preset"].as<std::string>();
-    try {
-        (void)preset(cal_preset);
-    } catch (const std::invalid_argument& e) {
-        throw UsageError(fmt::format("--preset: {}", e.what()));
-    }
+    auto opt = [&](const char* name) { return vm.count(name) ? vm[name].as<std::string>() : std::string(); };
+    Request r;
+    r.cal_preset = opt("preset");
+    check_preset(r.cal_preset, "--preset");
     if (vm.count("report-table") && !vm.count("report")) throw UsageError("--report-table goes with --report");
-    EnergyTable base = vm.count("table") ? EnergyTable::from_json_file(vm["table"].as<std::string>())
-                                         : EnergyTable::defaults();
-    EnergyTable table;
-    if (vm.count("report-table")) {
-        table = EnergyTable::from_json_file(vm["report-table"].as<std::string>());
-    } else {
-        fmt::print("calibrating on {} (paper configuration: 64 PEs, 800 MHz)\n", cal_preset);
-        const Run run = run_preset(cal_preset, ArchConfig{});
-        print_counts(run);
-        Calibration c = calibrate(run, base);
-        table = c.table;
-        const EnergyTable fp = first_principles(base);
-        fmt::print("\n{:<12} {:>9} {:>9} {:>10} {:>10}\n", "module", "paper mW", "clock mW", "k", "model mW");
-        const EnergyBreakdown check = estimate_energy(run.stats, run.arch, table);
-        for (const PeModule& m : pe_modules())
-            fmt::print("{:<12} {:>9.3f} {:>9.4f} {:>10.4f} {:>10.4f}\n", m.name, m.paper_power_mw,
-                       c.clock_mw.at(m.name), c.k.at(m.name), check.module_power_per_pe_mw(m.name));
-        fmt::print("PE total: model {:.4f} mW, paper {} mW ({})\n", check.pe_average_power_mw, kPaperPeMw,
-                   pct(check.pe_average_power_mw, kPaperPeMw));
-        fmt::print("components, mW per PE (LNZD: whole tree):");
-        for (const auto& [k, v] : check.component_pj)
-            fmt::print(" {} {:.4f}", k, v * 1e-9 / check.time_s / (k == "lnzd" ? 1 : run.arch.num_pes));
-        fmt::print("\n{:.3f} pJ per useful MAC, {:.0f} GOP/s/W (LNZD included)\n", check.pj_per_useful_mac(),
-                   check.to_json().at("gops_per_watt").get<double>());
-        fmt::print("\n{:<22} {:>14} {:>12}\n", "entry", "first-princ.", "calibrated");
+    r.base_table = opt("table");
+    r.report_table = opt("report-table");
+    r.out = opt("out");
+    if (vm.count("out")) check_output_file(r.out, "--out");
+    r.emit_cpp = vm.count("emit-cpp") > 0;
+    r.report = vm.count("report") > 0;
+    r.width_study = vm.count("width-study") > 0;
+    r.report_layers = split(opt("layers"), ',');
+    if (r.report)
+        for (const auto& n : r.report_layers) check_preset(n, "--layers");
+    return r;
+}
+
+// The base table, and the table of --report-table when one is given.
+struct Inputs {
+    EnergyTable base;
+    std::optional<EnergyTable> report_table;
+};
+
+Inputs read_inputs(const Request& r) {
+    Inputs in;
+    in.base = r.base_table.empty() ? EnergyTable::defaults() : EnergyTable::from_json_file(r.base_table);
+    if (!r.report_table.empty()) in.report_table = EnergyTable::from_json_file(r.report_table);
+    return in;
+}
+
+// The calibration on the request's preset at the paper configuration.
+struct Fit {
+    Run run;
+    Calibration calibration;
+};
+
+Fit fit(const Request& r, const EnergyTable& base) {
+    fmt::print("calibrating on {} (paper configuration: 64 PEs, 800 MHz)\n", r.cal_preset);
+    Fit f{run_preset(r.cal_preset, ArchConfig{}), {}};
+    print_counts(f.run);
+    f.calibration = calibrate(f.run, base);
+    return f;
+}
+
+// The calibrated table against the paper: per module, per component, and
+// each entry next to its first-principles value.
+void report_fit(const Fit& f, const EnergyTable& base) {
+    const EnergyTable& table = f.calibration.table;
+    const EnergyTable fp = first_principles(base);
+    fmt::print("\n{:<12} {:>9} {:>9} {:>10} {:>10}\n", "module", "paper mW", "clock mW", "k", "model mW");
+    const EnergyBreakdown check = estimate_energy(f.run.stats, f.run.arch, table);
+    for (const PeModule& m : pe_modules())
+        fmt::print("{:<12} {:>9.3f} {:>9.4f} {:>10.4f} {:>10.4f}\n", m.name, m.paper_power_mw,
+                   f.calibration.clock_mw.at(m.name), f.calibration.k.at(m.name), check.module_power_per_pe_mw(m.name));
+    fmt::print("PE total: model {:.4f} mW, paper {} mW ({})\n", check.pe_average_power_mw, kPaperPeMw,
+               pct(check.pe_average_power_mw, kPaperPeMw));
+    fmt::print("components, mW per PE (LNZD: whole tree):");
+    for (const auto& [k, v] : check.component_pj)
+        fmt::print(" {} {:.4f}", k, v * 1e-9 / check.time_s / (k == "lnzd" ? 1 : f.run.arch.num_pes));
+    fmt::print("\n{:.3f} pJ per useful MAC, {:.0f} GOP/s/W (LNZD included)\n", check.pj_per_useful_mac(),
+               check.to_json().at("gops_per_watt").get<double>());
+    fmt::print("\n{:<22} {:>14} {:>12}\n", "entry", "first-princ.", "calibrated");
+    for (const auto& e : energy_table_entries())
+        if (fp.*(e.field) != table.*(e.field) || std::string(e.unit) == "pJ")
+            fmt::print("{:<22} {:>14.5g} {:>12.5g}\n", e.key, fp.*(e.field), table.*(e.field));
+}
+
+// --out (the table as JSON, with where it came from) and --emit-cpp.
+void write_calibrated(const Request& r, const EnergyTable& table) {
+    nlohmann::json j = nlohmann::json::object();
+    j["about"] = fmt::format(
+        "EIE energy and area table, 45 nm, 800 MHz. Per-event energies in pJ at the paper configuration, "
+        "calibrated by eie-energy-calibrate on {} so that the per-module PE power matches the published "
+        "per-module power (Han et al., ISCA 2016); areas from the published module areas. "
+        "docs/energy-area.md gives every value, its source and the scaling laws.",
+        r.cal_preset);
+    j.update(table.to_json());
+    if (!r.out.empty()) {
+        write_file(r.out, j.dump(2) + "\n");
+        fmt::print("\nwrote {}\n", r.out);
+    }
+    if (r.emit_cpp) {
+        fmt::print("\n");
         for (const auto& e : energy_table_entries())
-            if (fp.*(e.field) != table.*(e.field) || std::string(e.unit) == "pJ")
-                fmt::print("{:<22} {:>14.5g} {:>12.5g}\n", e.key, fp.*(e.field), table.*(e.field));
-        nlohmann::json j = nlohmann::json::object();
-        j["about"] = fmt::format(
-            "EIE energy and area table, 45 nm, 800 MHz. Per-event energies in pJ at the paper configuration, "
-            "calibrated by eie-energy-calibrate on {} so that the per-module PE power matches the published "
-            "per-module power (Han et al., ISCA 2016); areas from the published module areas. "
-            "docs/energy-area.md gives every value, its source and the scaling laws.",
-            cal_preset);
-        j.update(table.to_json());
-        if (vm.count("out")) {
-            write_file(vm["out"].as<std::string>(), j.dump(2) + "\n");
-            fmt::print("\nwrote {}\n", vm["out"].as<std::string>());
-        }
-        if (vm.count("emit-cpp")) {
-            fmt::print("\n");
-            for (const auto& e : energy_table_entries())
-                fmt::print("    t.{} = {:.10g};\n", std::string(e.key), table.*(e.field));
-        }
+            fmt::print("    t.{} = {:.10g};\n", std::string(e.key), table.*(e.field));
     }
+}
 
-    if (vm.count("report")) {
-        std::vector<std::string> names;
-        std::string list = vm["layers"].as<std::string>();
-        for (std::size_t p = 0; p <= list.size();) {
-            std::size_t q = list.find(',', p);
-            if (q == std::string::npos) q = list.size();
-            names.push_back(list.substr(p, q - p));
-            p = q + 1;
-        }
-        for (const auto& n : names) try {
-                (void)preset(n);
-            } catch (const std::invalid_argument& e) {
-                throw UsageError(fmt::format("--layers: {}", e.what()));
-            }
-        std::string head = "\n| layer | cycles |", rule = "|---|---|", paper = "| paper | |";
+// --report: per-module PE power of each layer with `table`, vs the paper.
+void report_layers(const std::vector<std::string>& names, const EnergyTable& table) {
+    std::string head = "\n| layer | cycles |", rule = "|---|---|", paper = "| paper | |";
+    for (const PeModule& m : pe_modules()) {
+        head += fmt::format(" {} |", m.paper_name);
+        rule += "---|";
+        paper += fmt::format(" {} |", m.paper_power_mw);
+    }
+    fmt::print("{} PE total | vs {} | LNZD (whole tree) | energy uJ | pJ/MAC |\n{}---|---|---|---|---|\n", head,
+               kPaperPeMw, rule);
+    fmt::print("{} {} | | {:.3f} | | |\n", paper, kPaperPeMw, 21 * kLnzdNodeMw);
+    for (const auto& n : names) {
+        const Run r = run_preset(n, ArchConfig{});
+        const EnergyBreakdown e = estimate_energy(r.stats, r.arch, table);
+        std::string row = fmt::format("| {} | {} |", n, r.stats.cycles);
         for (const PeModule& m : pe_modules()) {
-            head += fmt::format(" {} |", m.paper_name);
-            rule += "---|";
-            paper += fmt::format(" {} |", m.paper_power_mw);
+            const double v = e.module_power_per_pe_mw(m.name);
+            row += fmt::format(" {:.3f} ({}) |", v, pct(v, m.paper_power_mw));
         }
-        fmt::print("{} PE total | vs {} | LNZD (whole tree) | energy uJ | pJ/MAC |\n{}---|---|---|---|---|\n", head,
-                   kPaperPeMw, rule);
-        fmt::print("{} {} | | {:.3f} | | |\n", paper, kPaperPeMw, 21 * kLnzdNodeMw);
-        for (const auto& n : names) {
-            const Run r = run_preset(n, ArchConfig{});
-            const EnergyBreakdown e = estimate_energy(r.stats, r.arch, table);
-            std::string row = fmt::format("| {} | {} |", n, r.stats.cycles);
-            for (const PeModule& m : pe_modules()) {
-                const double v = e.module_power_per_pe_mw(m.name);
-                row += fmt::format(" {:.3f} ({}) |", v, pct(v, m.paper_power_mw));
-            }
-            fmt::print("{} {:.3f} | {} | {:.3f} | {:.2f} | {:.2f} |\n", row, e.pe_average_power_mw,
-                       pct(e.pe_average_power_mw, kPaperPeMw), e.module_power_per_pe_mw("lnzd") * r.arch.num_pes,
-                       e.total_pj * 1e-6, e.pj_per_useful_mac());
-            std::fflush(stdout);
-        }
+        fmt::print("{} {:.3f} | {} | {:.3f} | {:.2f} | {:.2f} |\n", row, e.pe_average_power_mw,
+                   pct(e.pe_average_power_mw, kPaperPeMw), e.module_power_per_pe_mw("lnzd") * r.arch.num_pes,
+                   e.total_pj * 1e-6, e.pj_per_useful_mac());
+        std::fflush(stdout);
     }
+}
 
-    if (vm.count("width-study")) {
-        fmt::print("\nsparse-matrix SRAM line width on {} (128 KB, a = {}, b = {})\n", cal_preset,
-                   table.sram_energy_width_exp, table.sram_energy_size_exp);
-        fmt::print("| line bits | pJ per read | line reads per PE (model) | energy uJ (model) | line reads per PE "
-                   "(per column, no reuse) | energy uJ (per column) |\n|---|---|---|---|---|---|\n");
-        const std::vector<uint32_t> widths = {32, 64, 128, 256, 512};
-        std::map<uint32_t, double> reads, col_reads;
-        for (uint32_t w : widths) {
-            ArchConfig a;
-            a.spmat_line_bits = w;
-            const Run r = run_preset(cal_preset, a);
-            const double pj = event_energies(r.arch, table).spmat_line_read;
-            reads[w] = double(r.stats.pe_total().spmat_line_reads) / a.num_pes;
-            col_reads[w] = double(r.per_column_line_reads) / a.num_pes;
-            fmt::print("| {} | {:.3f} | {:.1f} | {:.4f} | {:.1f} | {:.4f} |\n", w, pj, reads[w],
-                       reads[w] * a.num_pes * pj * 1e-6, col_reads[w], col_reads[w] * a.num_pes * pj * 1e-6);
-            std::fflush(stdout);
-        }
-        // With E ~ width^a, width w beats 2w iff R_w < R_2w x 2^a. 64 bits is the
-        // best of all widths iff a lies in [max over w > 64, min over w < 64].
-        auto window = [&](std::map<uint32_t, double>& R, const char* what) {
-            double lo = 0, hi = 1e9;
-            for (uint32_t w : widths) {
-                if (w == 64) continue;
-                const double bound = std::log2(R[64] / R[w]) / std::log2(double(w) / 64.0);
-                if (w > 64) lo = std::max(lo, bound);
-                else hi = std::min(hi, bound);
-            }
-            if (lo < hi) fmt::print("{}: 64-bit lines minimise the read energy for {:.3f} < a < {:.3f}\n", what, lo, hi);
-            else fmt::print("{}: no exponent a makes 64-bit lines the minimum (would need a > {:.3f} and a < {:.3f})\n",
-                            what, lo, hi);
-        };
-        window(reads, "model (line buffer kept across columns)");
-        window(col_reads, "per-column fetch");
+// --width-study: sparse-matrix read energy of `cal_preset` vs SRAM line width.
+void width_study(const std::string& cal_preset, const EnergyTable& table) {
+    fmt::print("\nsparse-matrix SRAM line width on {} (128 KB, a = {}, b = {})\n", cal_preset,
+               table.sram_energy_width_exp, table.sram_energy_size_exp);
+    fmt::print("| line bits | pJ per read | line reads per PE (model) | energy uJ (model) | line reads per PE "
+               "(per column, no reuse) | energy uJ (per column) |\n|---|---|---|---|---|---|\n");
+    const std::vector<uint32_t> widths = {32, 64, 128, 256, 512};
+    std::map<uint32_t, double> reads, col_reads;
+    for (uint32_t w : widths) {
+        ArchConfig a;
+        a.spmat_line_bits = w;
+        const Run r = run_preset(cal_preset, a);
+        const double pj = event_energies(r.arch, table).spmat_line_read;
+        reads[w] = double(r.stats.pe_total().spmat_line_reads) / a.num_pes;
+        col_reads[w] = double(r.per_column_line_reads) / a.num_pes;
+        fmt::print("| {} | {:.3f} | {:.1f} | {:.4f} | {:.1f} | {:.4f} |\n", w, pj, reads[w],
+                   reads[w] * a.num_pes * pj * 1e-6, col_reads[w], col_reads[w] * a.num_pes * pj * 1e-6);
+        std::fflush(stdout);
     }
+    // With E ~ width^a, width w beats 2w iff R_w < R_2w x 2^a. 64 bits is the
+    // best of all widths iff a lies in [max over w > 64, min over w < 64].
+    auto window = [&](std::map<uint32_t, double>& R, const char* what) {
+        double lo = 0, hi = 1e9;
+        for (uint32_t w : widths) {
+            if (w == 64) continue;
+            const double bound = std::log2(R[64] / R[w]) / std::log2(double(w) / 64.0);
+            if (w > 64) lo = std::max(lo, bound);
+            else hi = std::min(hi, bound);
+        }
+        if (lo < hi) fmt::print("{}: 64-bit lines minimise the read energy for {:.3f} < a < {:.3f}\n", what, lo, hi);
+        else fmt::print("{}: no exponent a makes 64-bit lines the minimum (would need a > {:.3f} and a < {:.3f})\n",
+                        what, lo, hi);
+    };
+    window(reads, "model (line buffer kept across columns)");
+    window(col_reads, "per-column fetch");
+}
+
+int run(int argc, char** argv) {
+    const std::optional<Request> request = parse_options(argc, argv);
+    if (!request) return 0;
+    const Inputs in = read_inputs(*request);
+    EnergyTable table;
+    if (in.report_table) {
+        table = *in.report_table;
+    } else {
+        const Fit f = fit(*request, in.base);
+        report_fit(f, in.base);
+        table = f.calibration.table;
+        write_calibrated(*request, table);
+    }
+    if (request->report) report_layers(request->report_layers, table);
+    if (request->width_study) width_study(request->cal_preset, table);
     return 0;
 }
 

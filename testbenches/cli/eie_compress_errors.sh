@@ -118,6 +118,15 @@ check density_count 2 "$o" "--density" "3 values given for 1 layers" -- --weight
 check bad_activation 2 "$o" "--activation" "sigmoid" "relu, identity" -- --weights w.npy --activation sigmoid
 check bad_init 2 "$o" "--init" "kmeans++" -- --weights w.npy --init kmeans++
 check bad_frac 2 "$o" "--w-frac" "40" "-8 .. 30" -- --weights w.npy --w-frac 40
+# integers are digits only, as --set takes them (docs/input-safety.md): nothing is rounded or trimmed
+check frac_blank 2 "$o" "--in-frac: ' 4' is not an integer (allowed: -8 .. 30)" -- --weights w.npy --in-frac " 4"
+check frac_fraction 2 "$o" "--w-frac: '4.0' is not an integer (allowed: -8 .. 30)" -- --weights w.npy --w-frac 4.0
+check seed_exponent 2 "$o" "--seed: '1e3' is not an integer (allowed: 0 .. 9223372036854775807)" -- --preset alex8 --seed 1e3
+check seed_negative 2 "$o" "--seed: -1 is out of range (allowed: 0 .. " -- --preset alex8 --seed -1
+check iterations_plus 2 "$o" "--kmeans-iterations: '+5' is not an integer" -- --weights w.npy --kmeans-iterations +5
+check synthetic_blank 2 "$o" "--synthetic IN: '64 ' is not an integer (allowed: 1 .. 67108864)" -- --synthetic "64 ,48"
+check threshold_negative 2 "$o" "--threshold for layer 0 'w': -1 is out of range (allowed: T >= 0)" -- --weights w.npy --threshold -1
+check act_density_hex 2 "$o" "--act-density: '0x1' is not a finite number (allowed: 0 .. 1)" -- --weights w.npy --act-density 0x1
 check bias_frac 2 "$o" "in_frac = 15" "bias" "0 .. 14" -- --weights w.npy --bias b.npy --in-frac 15
 check bad_config 2 "$o" "nothere.json" -- --preset alex8 --config nothere.json
 

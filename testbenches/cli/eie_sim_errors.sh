@@ -18,7 +18,7 @@ fails=0
 "$comp" --synthetic 200,150 --weight-density 0.1 --pes 4 -o "$t/img" --quiet || { echo "FAIL: eie-compress"; exit 1; }
 
 # check NAME EXIT IMAGE WORDS... -- ARGS...: eie-sim IMAGE ARGS --stats s.json (IMAGE -none-: no image argument)
-# --vcd w.vcd must exit EXIT, name every WORD on stderr and leave no file.
+# --vcd w.vcd (no --vcd when NO_VCD is set) must exit EXIT, name every WORD on stderr and leave no file.
 check() {
   local name=$1 want=$2 image=$3; shift 3
   local words=()
@@ -28,7 +28,9 @@ check() {
   rm -f "$t"/s.json "$t"/w.vcd
   local img=("$image")
   [ "$image" = "-none-" ] && img=()
-  "$sim" "${img[@]}" "$@" --stats "$t/s.json" --vcd "$t/w.vcd" >"$t/stdout" 2>"$t/stderr"
+  local vcd=(--vcd "$t/w.vcd")
+  [ -n "${NO_VCD:-}" ] && vcd=()  # batch options (--inputs) refuse --vcd
+  "$sim" "${img[@]}" "$@" --stats "$t/s.json" "${vcd[@]}" >"$t/stdout" 2>"$t/stderr"
   local rc=$? bad=""
   [ "$rc" -eq "$want" ] || bad="exit $rc, expected $want"
   for w in "${words[@]}"; do
@@ -89,7 +91,17 @@ check stall_range 2 "$t/img" "--stall" "0 <= P <= 0.99" -- --stall 1.5
 check vcd_pes_range 2 "$t/img" "--vcd-pes" "0 .. 3" -- --vcd-pes 4
 check vcd_pes_syntax 2 "$t/img" "--vcd-pes" "not a PE number" -- --vcd-pes 1,,2
 check vcd_window 2 "$t/img" "--vcd-from" -- --vcd-from 50 --vcd-to 10
-check vcd_from_number 2 "$t/img" "--vcd-from" "not a non-negative integer" -- --vcd-from -3
+check vcd_from_number 2 "$t/img" "--vcd-from: -3 is out of range (allowed: 0 .. 18446744073709551615)" -- --vcd-from -3
+# integers are digits only, as --set takes them (docs/input-safety.md): nothing is rounded or trimmed
+check vcd_to_fraction 2 "$t/img" "--vcd-to: '4.0' is not an integer (allowed: 0 .. " -- --vcd-to 4.0
+check stall_seed_blank 2 "$t/img" "--stall-seed: ' 4' is not an integer" -- --stall-seed " 4"
+check stall_seed_plus 2 "$t/img" "--stall-seed: '+4' is not an integer" -- --stall-seed +4
+check stall_seed_exponent 2 "$t/img" "--stall-seed: '1e3' is not an integer" -- --stall-seed 1e3
+NO_VCD=1 check first_fraction 2 "$t/img" "--first: '2.5' is not an integer" -- --inputs x.npy --first 2.5
+NO_VCD=1 check jobs_zero 2 "$t/img" "--jobs: 0 is out of range (allowed: 1 .. 1024)" -- --inputs x.npy --jobs 0
+NO_VCD=1 check count_zero 2 "$t/img" "--count: 0 is out of range (allowed: 1 .. " -- --inputs x.npy --count 0
+check stall_blank 2 "$t/img" "--stall: ' 0.1' is not a finite number (allowed: 0 <= P <= 0.99)" -- --stall " 0.1"
+check stall_nan 2 "$t/img" "--stall: 'nan' is not a finite number" -- --stall nan
 echo '{"mult_pj": "x"}' >"$t/energy.json"
 check energy_table 2 "$t/img" "--energy-table" "energy.json" -- --energy-table "$t/energy.json"
 
@@ -104,6 +116,9 @@ for what in stats vcd; do
     echo "FAIL bad_${what}_path: exit $rc: $(cat "$t/stderr")"; fails=$((fails + 1))
   fi
 done
+# an output that is a directory
+mkdir -p "$t/adir"
+NO_VCD=1 check stats_is_directory 2 "$t/img" "--per-input '$t/adir': is a directory" -- --inputs x.npy --per-input "$t/adir"
 # --vcd-pes without --vcd
 cases=$((cases + 1))
 "$sim" "$t/img" --vcd-pes 1 >/dev/null 2>"$t/stderr"

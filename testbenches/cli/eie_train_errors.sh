@@ -44,6 +44,7 @@ npy() {
   for k in "${!o[@]}"; do printf '%s\n%s\n' "$k" "${o[$k]}"; done
 }
 mapfile -t data < <(npy)
+mkdir -p notimage && echo keep >notimage/file.txt
 small=(--epochs 1 --retrain-epochs 1 --share-epochs 1 --prune-steps 1 --threads 2 --no-easy --no-cycle-model)
 
 fails=0
@@ -96,6 +97,13 @@ check index_bits 2 "index_bits" "0" -- "${data[@]}" --index-bits 0
 check val_all 2 "validation" "300" -- $(npy --val-count 300)
 check optimizer 2 "--optimizer" "adam, sgd" -- "${data[@]}" --optimizer lbfgs
 check lr_negative 2 "--lr" "out of range" -- "${data[@]}" --lr -1
+# integers are digits only, as --set takes them (docs/input-safety.md): "4.0" and "1e3" were once rounded
+check epochs_fraction 2 "--epochs: '4\.0' is not an integer \(allowed: 0 \.\. 10000\)" -- "${data[@]}" --epochs 4.0
+check batch_exponent 2 "--batch: '1e3' is not an integer" -- "${data[@]}" --batch 1e3
+check seed_blank 2 "--seed: ' 4' is not an integer" -- "${data[@]}" --seed " 4"
+check lr_text 2 "--lr: 'fast' is not a finite number \(allowed: 0 < x <= " -- "${data[@]}" --lr fast
+check easy_output_not_image 2 "--easy-output '.*notimage': exists and is not an image directory" -- "${data[@]}" \
+  --easy-output "$t/notimage"
 check stop_after_unknown 2 "--stop-after" "prune-1" -- "${data[@]}" "${small[@]}" --checkpoints ck0 --stop-after nope
 # an imported network: unreadable, not a model, or not fitting the data
 check import_missing 2 "nonexistent.npz" -- "${data[@]}" "${small[@]}" --import nonexistent.npz --layers w1:b1,w2:b2

@@ -67,6 +67,14 @@ expect_error "leakage_mw_per_mm2 = -1" --table "$t/negative.json"
 # leakage larger than a module's published power cannot be calibrated
 expect_error "exceed its published power" --table "$t/leaky.json"
 expect_error "goes with --report" --report-table "$t/negative.json"
+# the output path is checked before the calibration runs
+rm -f "$t/out.json"
+"$exe" --out "$t/no/such/t.json" > "$t/o" 2> "$t/e"
+rc=$?
+if [ $rc -ne 2 ] || ! grep -q -- "--out '$t/no/such/t.json': parent directory '$t/no/such' does not exist" "$t/e" || [ -s "$t/o" ]; then
+    echo "FAIL: --out in a missing directory: exit $rc, stdout $(head -c 200 "$t/o"), stderr $(cat "$t/e")"; fail=1
+fi
+expect_error "--layers: unknown preset 'alex9'" --report --layers alex7,alex9
 
 [ $fail -eq 0 ] && echo "PASS"
 exit $fail
