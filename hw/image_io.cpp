@@ -116,6 +116,30 @@ ojson capacity_json(uint64_t used, uint64_t capacity) {
     return {{"used", used}, {"capacity", capacity}, {"percent", capacity ? 100.0 * double(used) / double(capacity) : 0.0}};
 }
 
+}  // namespace
+
+nlohmann::ordered_json layer_json(const LayerDesc& d) {
+    ojson l;
+    l["name"] = d.name;
+    l["in_len"] = d.in_len;
+    l["out_len"] = d.out_len;
+    l["has_bias"] = d.has_bias;
+    l["activation"] = act_text(d.act);
+    l["formats"] = {{"in_frac", d.fmt.in_frac}, {"w_frac", d.fmt.w_frac}, {"out_frac", d.fmt.out_frac},
+                    {"shift", d.fmt.shift()}};
+    l["num_batches"] = d.num_batches;
+    l["ptr_base"] = d.ptr_base;
+    l["entry_base"] = d.entry_base;
+    l["codebook_slot"] = d.codebook_slot;
+    l["codebook"] = d.codebook;
+    l["codebook_float"] = d.codebook_float;
+    l["input"] = placement_json(d.input);
+    l["output"] = placement_json(d.output);
+    return l;
+}
+
+namespace {
+
 ojson manifest_json(const Image& img, const json& extra) {
     const ArchConfig& a = img.arch;
     ojson m;
@@ -129,25 +153,7 @@ ojson manifest_json(const Image& img, const json& extra) {
                     {"ptr_capacity", a.ptr_capacity()},
                     {"codebook_entries", a.codebook_entries()}};
     m["layers"] = ojson::array();
-    for (const auto& d : img.layers) {
-        ojson l;
-        l["name"] = d.name;
-        l["in_len"] = d.in_len;
-        l["out_len"] = d.out_len;
-        l["has_bias"] = d.has_bias;
-        l["activation"] = act_text(d.act);
-        l["formats"] = {{"in_frac", d.fmt.in_frac}, {"w_frac", d.fmt.w_frac}, {"out_frac", d.fmt.out_frac},
-                        {"shift", d.fmt.shift()}};
-        l["num_batches"] = d.num_batches;
-        l["ptr_base"] = d.ptr_base;
-        l["entry_base"] = d.entry_base;
-        l["codebook_slot"] = d.codebook_slot;
-        l["codebook"] = d.codebook;
-        l["codebook_float"] = d.codebook_float;
-        l["input"] = placement_json(d.input);
-        l["output"] = placement_json(d.output);
-        m["layers"].push_back(l);
-    }
+    for (const auto& d : img.layers) m["layers"].push_back(layer_json(d));
     ojson v = ojson::object();
     if (!img.input.empty()) v["input"] = "input.npy";
     if (!img.input_float.empty()) v["input_float"] = "input_float.npy";

@@ -27,6 +27,9 @@ constexpr int kImageFormatVersion = 1;
 void write_image_dir(const Image& image, const std::string& dir,
                      const nlohmann::json& extra_manifest = nlohmann::json::object(),
                      const std::map<std::string, std::string>& extra_files = {});
+// One layer's record in manifest.json (docs/image-format.md): the one list of
+// a layer's fields, also what the Python module's Image.layers gives.
+nlohmann::ordered_json layer_json(const LayerDesc& layer);
 // True when `dir` is a directory holding a manifest.json of format
 // "eie-image": what a writer may replace (tools check it before any work).
 bool is_image_dir(const std::string& dir);

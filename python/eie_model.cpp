@@ -22,6 +22,7 @@
 #include "eie/hw/npy.hpp"
 #include "eie/compress/synthetic.hpp"
 #include "eie/hw/arch_config.hpp"
+#include "eie/hw/param_table.hpp"
 #include "eie/hw/model/batch_inference.hpp"
 #include "eie/hw/model/energy_model.hpp"
 #include "eie/hw/model/host_driver.hpp"
@@ -43,14 +44,20 @@ namespace {
 
 // --------------------------------------------------------------- conversions
 
-py::object to_python(const nlohmann::json& j) {
+// Any JSON record of the C++ writers (statistics, reports, the image's
+// manifest records, the parameter table) as the Python object of the same
+// shape: the field names live only in those writers.
+template <class Json>
+py::object to_python(const Json& j) {
     switch (j.type()) {
         case nlohmann::json::value_t::null: return py::none();
-        case nlohmann::json::value_t::boolean: return py::bool_(j.get<bool>());
-        case nlohmann::json::value_t::number_integer: return py::int_(j.get<int64_t>());
-        case nlohmann::json::value_t::number_unsigned: return py::int_(j.get<uint64_t>());
-        case nlohmann::json::value_t::number_float: return py::float_(j.get<double>());
-        case nlohmann::json::value_t::string: return py::str(j.get<std::string>());
+        case nlohmann::json::value_t::boolean: return py::bool_(j.template get<bool>());
+        case nlohmann::json::value_t::number_integer: return py::int_(j.template get<int64_t>());
+        case nlohmann::json::value_t::number_unsigned: return py::int_(j.template get<uint64_t>());
+        case nlohmann::json::value_t::number_float: return py::float_(j.template get<double>());
+        case nlohmann::json::value_t::string: return py::str(j.template get<std::string>());
+        case nlohmann::json::value_t::binary:
+        case nlohmann::json::value_t::discarded: break;
         case nlohmann::json::value_t::array: {
             py::list l;
             for (const auto& v : j) l.append(to_python(v));
@@ -61,8 +68,8 @@ py::object to_python(const nlohmann::json& j) {
             for (auto it = j.begin(); it != j.end(); ++it) d[py::str(it.key())] = to_python(it.value());
             return std::move(d);
         }
-        default: return py::none();
     }
+    return py::none();
 }
 
 template <class T>
@@ -135,21 +142,6 @@ PyImage image_arg(const py::object& o) {
     p.image = std::make_shared<Image>(read_image_dir(dir));
     p.source = dir;
     return p;
-}
-
-py::dict layer_dict(const LayerDesc& l) {
-    py::dict d;
-    d["name"] = l.name;
-    d["in_len"] = l.in_len;
-    d["out_len"] = l.out_len;
-    d["has_bias"] = l.has_bias;
-    d["activation"] = activation_name(l.act);
-    d["in_frac"] = l.fmt.in_frac;
-    d["w_frac"] = l.fmt.w_frac;
-    d["out_frac"] = l.fmt.out_frac;
-    d["num_batches"] = l.num_batches;
-    d["codebook"] = to_numpy(l.codebook);
-    return d;
 }
 
 // --------------------------------------------------------------- compress
@@ -483,20 +475,9 @@ PYBIND11_MODULE(eie_model, m) {
         }
     });
 
-    m.def("param_specs", [] {
-        py::list l;
-        for (const ParamSpec& s : eie::param_specs()) {
-            py::dict d;
-            d["name"] = s.name;
-            d["unit"] = s.unit;
-            d["doc"] = s.doc;
-            d["min"] = s.min;
-            d["max"] = s.max;
-            d["class"] = to_string(s.cls);
-            l.append(d);
-        }
-        return l;
-    }, "Every architectural parameter: name, unit, doc, min, max, class (timing, layout, quantisation).");
+    m.def("param_specs", [] { return to_python(param_table_json().at("params")); },
+          "Every architectural parameter, as eie-sim --list-params --json lists it: name, type, default, min, max, "
+          "unit, doc, class (timing, layout, quantisation).");
     m.def("default_arch", [] { return to_python(to_json(ArchConfig{})); }, "The default architecture, as a dict.");
 
     py::class_<PyImage>(m, "Image", "A compressed network: per-PE memories, layer descriptors and the input")
@@ -504,9 +485,9 @@ PYBIND11_MODULE(eie_model, m) {
         .def_property_readonly("num_pes", [](const PyImage& p) { return p.image->arch.num_pes; })
         .def_property_readonly("layers", [](const PyImage& p) {
             py::list l;
-            for (const LayerDesc& d : p.image->layers) l.append(layer_dict(d));
+            for (const LayerDesc& d : p.image->layers) l.append(to_python(layer_json(d)));
             return l;
-        })
+        }, "per layer its record of manifest.json (docs/image-format.md)")
         .def_property_readonly("input", [](const PyImage& p) { return to_numpy(p.image->input); },
                                "the input vector, fixed point (int32, the first layer's in_frac)")
         .def_property_readonly("expected", [](const PyImage& p) { return to_numpy_list(p.image->expected); },
@@ -576,17 +557,10 @@ PYBIND11_MODULE(eie_model, m) {
             return to_numpy(f);
         }, "the last layer's output, dequantised (float32)")
         .def_property_readonly("cycles", [](const PySimRun& r) { return r.result.stats.compute_cycles(); })
-        .def_property_readonly("first_mismatch", [](const PySimRun& r) -> py::object {
-            if (!r.result.first_mismatch) return py::none();
-            const Mismatch& m = *r.result.first_mismatch;
-            py::dict d;
-            d["layer"] = m.layer;
-            d["layer_name"] = m.layer_name;
-            d["row"] = m.row;
-            d["expected"] = m.expected;
-            d["got"] = m.got;
-            return std::move(d);
-        })
+        .def_property_readonly("first_mismatch",
+                               [](const PySimRun& r) { return py::object(r.stats["first_mismatch"]); },
+                               "None, or the statistics' first_mismatch (layer, layer_name, row, expected, got, "
+                               "reference)")
         .def_readonly("image", &PySimRun::image, "the image as run (re-encoded when a layout parameter changed)");
 
     m.def("simulate", &simulate_py, py::arg("image"), py::kw_only(), py::arg("set") = py::none(),
@@ -613,18 +587,7 @@ PYBIND11_MODULE(eie_model, m) {
         }, "computing cycles of every inference")
         .def_property_readonly("records", [](const PyBatch& b) {
             py::list l;
-            for (const auto& r : b.result.records) {
-                py::dict d;
-                d["index"] = r.index;
-                d["cycles"] = r.cycles;
-                d["time_us"] = r.time_us;
-                d["energy_pj"] = r.energy_pj;
-                d["load_balance_efficiency"] = r.load_balance_efficiency;
-                d["input_density"] = r.input_density;
-                d["saturations"] = r.saturations;
-                d["predicted"] = r.predicted;
-                l.append(d);
-            }
+            for (const auto& r : b.result.records) l.append(to_python(to_json(r)));
             return l;
         }, "per input: the figures of eie-sim --per-input");
 

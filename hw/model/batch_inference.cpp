@@ -853,6 +853,17 @@ std::string format_batch_summary(const BatchResult& r, const InputSet& in, const
     return s;
 }
 
+nlohmann::json to_json(const InferenceRecord& x) {
+    return {{"index", x.index},
+            {"cycles", x.cycles},
+            {"time_us", x.time_us},
+            {"energy_pj", x.energy_pj},
+            {"load_balance_efficiency", x.load_balance_efficiency},
+            {"input_density", x.input_density},
+            {"saturations", x.saturations},
+            {"predicted", x.predicted}};
+}
+
 std::string per_input_csv(const BatchResult& r, const std::vector<int64_t>& labels) {
     std::string s = "input,file_row,label,predicted,correct,cycles,time_us,energy_pj,load_balance_efficiency,saturations";
     for (uint32_t k = 0; k < density_layers(r); ++k) s += fmt::format(",input_density_L{}", k);

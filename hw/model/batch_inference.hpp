@@ -167,5 +167,7 @@ std::string format_batch_summary(const BatchResult& result, const InputSet& inpu
 // Columns: input, file_row, label, predicted, correct, cycles, time_us,
 // energy_pj, load_balance_efficiency, saturations, input_density_L<k>...
 std::string per_input_csv(const BatchResult& result, const std::vector<int64_t>& labels);
+// One inference's figures as JSON (the fields of InferenceRecord, by their names).
+nlohmann::json to_json(const InferenceRecord& record);
 
 }  // namespace eie

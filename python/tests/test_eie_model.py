@@ -95,7 +95,7 @@ class EieModelTest(unittest.TestCase):
         # every inference's last layer equals the golden model on its quantised input
         quantised = m.run_batch(self.image, x, set=["queue_depth=4"]).raw_outputs
         np.testing.assert_array_equal(b.raw_outputs, quantised)
-        out_frac = self.image.layers[-1]["out_frac"]
+        out_frac = self.image.layers[-1]["formats"]["out_frac"]
         np.testing.assert_allclose(b.outputs, b.raw_outputs.astype(np.float64) / 2.0 ** out_frac, rtol=1e-6)
         np.testing.assert_array_equal(b.predicted, np.argmax(b.raw_outputs, axis=1))
         self.assertEqual(b.accuracy["count"], 6)
@@ -146,6 +146,17 @@ class EieModelTest(unittest.TestCase):
         with self.assertRaises(m.InputError):
             self.image.write(target)
         self.assertEqual(os.listdir(target), ["keep.txt"])
+
+    def test_records_are_the_tools_own(self):
+        # One field list: the module converts the C++ writers' JSON records, so they equal the files'.
+        with open(os.path.join(self.image_dir, "manifest.json")) as f:
+            self.assertEqual(self.image.layers, json.load(f)["layers"])
+        p = subprocess.run([os.path.join(BUILD, "eie-sim"), "--list-params", "--json"], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(m.param_specs(), json.loads(p.stdout)["params"])
+        b = m.run_batch(self.image, np.zeros((2, 40)))
+        self.assertEqual([r["index"] for r in b.records], [0, 1])
+        self.assertEqual([r["cycles"] for r in b.records], list(b.cycles))
 
     def test_params(self):
         names = [p["name"] for p in m.param_specs()]
