@@ -31,16 +31,6 @@ using namespace eie;
 
 namespace {
 
-// "a,b,c" -> one value per layer; a single value applies to every layer.
-std::vector<std::string> per_layer(const std::string& text, std::size_t layers, const std::string& option) {
-    auto items = split(text, ',');
-    if (items.size() == 1) return std::vector<std::string>(layers, items[0]);
-    if (items.size() != layers)
-        throw UsageError(fmt::format("{}: {} values given for {} layers (give one value for all, or one per layer)",
-                                     option, items.size(), layers));
-    return items;
-}
-
 std::string shape_text(const std::vector<uint64_t>& s) {
     if (s.size() == 1) return fmt::format("({},)", s[0]);
     return fmt::format("({})", fmt::join(s, ", "));
@@ -309,7 +299,7 @@ LayerSource read_layers(const Args& a, uint64_t seed, double act_density) {
         src.name = path;
     }
     if (a.has("activation")) {
-        auto acts = per_layer(a.opt("activation"), src.layers.size(), "--activation");
+        auto acts = per_layer_values(a.opt("activation"), src.layers.size(), "--activation");
         for (std::size_t l = 0; l < src.layers.size(); ++l) {
             try {
                 src.layers[l].act = parse_activation(acts[l]);
@@ -344,14 +334,15 @@ ArchConfig architecture(const Args& a, const LayerSource& src) {
     ArchConfig arch;
     try {
         for (const std::string& o : src.preset_arch) apply_override(arch, o, src.name);
-        if (a.has("config")) arch = arch_from_json_file(a.opt("config"), arch);
-        if (a.has("pes")) apply_override(arch, "num_pes=" + a.opt("pes"), "--pes");
-        if (a.has("weight-bits")) apply_override(arch, "weight_bits=" + a.opt("weight-bits"), "--weight-bits");
-        if (a.has("index-bits")) apply_override(arch, "index_bits=" + a.opt("index-bits"), "--index-bits");
-        if (a.vm.count("set"))
-            for (const auto& s : a.vm["set"].as<std::vector<std::string>>()) apply_override(arch, s, "--set " + s);
-        arch.validate(src.preset_arch.empty() ? "architecture (--config, --set and shortcuts)"
-                                              : "architecture (the preset's, --config, --set and shortcuts)");
+        ArchOptions o;
+        if (a.has("config")) o.config = a.opt("config");
+        for (const auto& [option, param] : {std::pair{"pes", "num_pes"}, {"weight-bits", "weight_bits"},
+                                            {"index-bits", "index_bits"}})
+            if (a.has(option)) o.shortcuts.emplace_back(fmt::format("--{}", option), param + ("=" + a.opt(option)));
+        if (a.vm.count("set")) o.sets = a.vm["set"].as<std::vector<std::string>>();
+        arch = apply_arch_options(arch, o,
+                                  src.preset_arch.empty() ? "architecture (--config, --set and shortcuts)"
+                                                          : "architecture (the preset's, --config, --set and shortcuts)");
     } catch (const ConfigError& e) {
         throw UsageError(e.what());
     }
@@ -363,7 +354,7 @@ void pruning_options(const Args& a, const std::vector<FloatLayer>& layers, std::
     if (a.has("density") && a.has("threshold")) throw UsageError("give --density or --threshold, not both");
     const std::size_t n = layers.size();
     if (a.has("density")) {
-        auto v = per_layer(a.opt("density"), n, "--density");
+        auto v = per_layer_values(a.opt("density"), n, "--density");
         for (std::size_t l = 0; l < n; ++l) {
             const double d = parse_number_option(v[l], fmt::format("--density for {}", layer_label(l, layers[l].name)),
                                                  NumberRange(0, 1, true, false, "D"));
@@ -372,7 +363,7 @@ void pruning_options(const Args& a, const std::vector<FloatLayer>& layers, std::
         }
     }
     if (a.has("threshold")) {
-        auto v = per_layer(a.opt("threshold"), n, "--threshold");
+        auto v = per_layer_values(a.opt("threshold"), n, "--threshold");
         for (std::size_t l = 0; l < n; ++l) {
             const NumberRange non_negative(0, std::numeric_limits<double>::infinity(), false, false, "T");
             const double t =
@@ -387,12 +378,12 @@ void pruning_options(const Args& a, const std::vector<FloatLayer>& layers, std::
 void format_options(const Args& a, std::size_t n, CompressOptions& co) {
     if (a.has("in-frac")) co.in_frac = int(parse_int_option(a.opt("in-frac"), "--in-frac", kMinFracBits, kMaxFracBits));
     if (a.has("w-frac")) {
-        auto v = per_layer(a.opt("w-frac"), n, "--w-frac");
+        auto v = per_layer_values(a.opt("w-frac"), n, "--w-frac");
         for (std::size_t l = 0; l < n; ++l)
             co.layers[l].w_frac = int(parse_int_option(v[l], "--w-frac", kMinFracBits, kMaxFracBits));
     }
     if (a.has("out-frac")) {
-        auto v = per_layer(a.opt("out-frac"), n, "--out-frac");
+        auto v = per_layer_values(a.opt("out-frac"), n, "--out-frac");
         for (std::size_t l = 0; l < n; ++l)
             co.layers[l].out_frac = int(parse_int_option(v[l], "--out-frac", kMinFracBits, kMaxFracBits));
     }
@@ -419,10 +410,8 @@ CompressOptions compression_options(const Args& a, const LayerSource& src, uint6
 // line and the architecture of the image.
 nlohmann::json full_report(const CompressResult& res, const std::string& source, int argc, char** argv) {
     nlohmann::json report = res.report;
-    std::string cmdline;
-    for (int i = 0; i < argc; ++i) cmdline += (i ? " " : "") + std::string(argv[i]);
     report["source"] = source;
-    report["command_line"] = cmdline;
+    report["command_line"] = command_line_text(argc, argv);
     report["arch"] = to_json(res.image.arch);
     return report;
 }

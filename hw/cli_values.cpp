@@ -100,6 +100,29 @@ double parse_probability_option(const std::string& text, const std::string& opti
     return parse_number_option(text, option, NumberRange(0.0, max, false, false, "P"));
 }
 
+std::vector<std::string> per_layer_values(const std::string& text, std::size_t layers, const std::string& option) {
+    std::vector<std::string> items = split(text, ',');
+    if (items.size() == 1) return std::vector<std::string>(layers, items[0]);
+    if (items.size() != layers)
+        throw UsageError(fmt::format("{}: {} values given for {} layers (give one value for all, or one per layer)",
+                                     option, items.size(), layers));
+    return items;
+}
+
+std::string command_line_text(int argc, char** argv) {
+    std::string s;
+    for (int i = 0; i < argc; ++i) s += (i ? " " : "") + std::string(argv[i]);
+    return s;
+}
+
+ArchConfig apply_arch_options(ArchConfig arch, const ArchOptions& o, const std::string& what) {
+    if (o.config) arch = arch_from_json_file(*o.config, arch);
+    for (const auto& [option, assignment] : o.shortcuts) apply_override(arch, assignment, option);
+    for (const std::string& s : o.sets) apply_override(arch, s, "--set " + s);
+    arch.validate(what);
+    return arch;
+}
+
 void check_output_parent(const std::string& path, const std::string& option) {
     if (path.empty()) throw UsageError(fmt::format("{}: empty file name", option));
     fs::path parent = fs::path(path).parent_path();

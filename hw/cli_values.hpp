@@ -17,9 +17,13 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
+
+#include "eie/hw/arch_config.hpp"
 
 namespace eie {
 
@@ -56,6 +60,27 @@ double parse_number_option(const std::string& text, const std::string& option, c
 
 // A probability option, 0 <= P <= max.
 double parse_probability_option(const std::string& text, const std::string& option, double max = 1.0);
+
+// "a,b,c" -> one value per layer; a single value applies to every layer.
+// Another count is refused: "<option>: N values given for M layers (...)".
+std::vector<std::string> per_layer_values(const std::string& text, std::size_t layers, const std::string& option);
+
+// argv joined by blanks: the command line a report records.
+std::string command_line_text(int argc, char** argv);
+
+// The architecture options a tool takes, in the order they apply: --config
+// FILE over the base, then the shortcuts (e.g. {"--pes", "num_pes=8"}), then
+// every --set NAME=VALUE; a later one wins.
+struct ArchOptions {
+    std::optional<std::string> config;
+    std::vector<std::pair<std::string, std::string>> shortcuts;  // (option, "name=value")
+    std::vector<std::string> sets;
+};
+
+// `base` with `options` applied and validated (every rule of the table);
+// errors are ConfigError naming the option, the parameter and the value;
+// `what` names the result in a combination error.
+ArchConfig apply_arch_options(ArchConfig base, const ArchOptions& options, const std::string& what);
 
 // `path` can be created: not empty, its parent exists, is a directory and is
 // writable. Messages begin "<option> '<path>': ".

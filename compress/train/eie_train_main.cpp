@@ -175,13 +175,8 @@ int run(int argc, char** argv) {
     const std::size_t nl = sizes.size() - 1;
     std::vector<double> densities;
     {
-        auto items = split(has("density") ? opt("density") : nl == 3 ? "0.08,0.09,0.26" : "0.1", ',');
-        if (items.size() == 1) items.assign(nl, items[0]);
-        if (items.size() != nl)
-            throw UsageError(fmt::format("--density: {} values given for {} layers (give one value for all, or one per "
-                                         "layer)",
-                                         items.size(), nl));
-        for (const auto& t : items)
+        for (const auto& t : per_layer_values(has("density") ? opt("density") : nl == 3 ? "0.08,0.09,0.26" : "0.1", nl,
+                                              "--density"))
             densities.push_back(parse_number_option(t, "--density", NumberRange(0, 1, true, false, "D")));
     }
 
@@ -216,14 +211,13 @@ int run(int argc, char** argv) {
     }
     po_.compress.kmeans_seed = po_.seed;
     {
-        ArchConfig& a = po_.compress.arch;
-        if (has("config")) a = arch_from_json_file(opt("config"));
-        if (has("pes")) apply_override(a, "num_pes=" + opt("pes"), "--pes");
-        if (has("weight-bits")) apply_override(a, "weight_bits=" + opt("weight-bits"), "--weight-bits");
-        if (has("index-bits")) apply_override(a, "index_bits=" + opt("index-bits"), "--index-bits");
-        if (vm.count("set"))
-            for (const auto& s : vm["set"].as<std::vector<std::string>>()) apply_override(a, s, "--set " + s);
-        a.validate("architecture (--config, --set and shortcuts)");
+        ArchOptions o;
+        if (has("config")) o.config = opt("config");
+        for (const auto& [option, param] : {std::pair{"pes", "num_pes"}, {"weight-bits", "weight_bits"},
+                                            {"index-bits", "index_bits"}})
+            if (has(option)) o.shortcuts.emplace_back(fmt::format("--{}", option), param + ("=" + opt(option)));
+        if (vm.count("set")) o.sets = vm["set"].as<std::vector<std::string>>();
+        po_.compress.arch = apply_arch_options(ArchConfig{}, o, "architecture (--config, --set and shortcuts)");
     }
     if (has("threads")) set_torch_threads(uint32_t(parse_int_option(opt("threads"), "--threads", 1, 256)));
 
@@ -278,9 +272,7 @@ int run(int argc, char** argv) {
                                                  br.first_mismatch->where.row));
     }
     nlohmann::json report = res.report;
-    std::string cmdline;
-    for (int i = 0; i < argc; ++i) cmdline += (i ? " " : "") + std::string(argv[i]);
-    report["command_line"] = cmdline;
+    report["command_line"] = command_line_text(argc, argv);
     report["sizes"] = sizes;
     report["blas"] = blas_in_use();
     if (!res.stopped_early) {

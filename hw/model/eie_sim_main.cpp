@@ -414,7 +414,7 @@ SimOptions stall_options(const CommandLine& cl) {
 SimRunInfo run_info(const CommandLine& cl, int argc, char** argv, const std::string& image_dir, const SimOptions& so) {
     SimRunInfo info;
     info.image_path = image_dir;
-    for (int i = 0; i < argc; ++i) info.command_line += (i ? " " : "") + std::string(argv[i]);
+    info.command_line = command_line_text(argc, argv);
     info.stall_probability = so.stall_probability;
     info.stall_seed = so.stall_seed;
     if (cl.has("energy-table")) {
@@ -430,19 +430,17 @@ SimRunInfo run_info(const CommandLine& cl, int argc, char** argv, const std::str
 
 // The architecture to run: the image's, then --config, shortcuts, --set.
 ArchConfig requested_arch(const CommandLine& cl, const ArchConfig& image_arch) {
-    ArchConfig arch = image_arch;
+    ArchOptions o;
+    if (cl.has("config")) o.config = cl.opt("config");
+    for (const auto& [option, param] : {std::pair{"pes", "num_pes"}, {"queue-depth", "queue_depth"},
+                                        {"clock-mhz", "clock_mhz"}})
+        if (cl.has(option)) o.shortcuts.emplace_back(fmt::format("--{}", option), param + ("=" + cl.opt(option)));
+    if (cl.has("set")) o.sets = cl.vm["set"].as<std::vector<std::string>>();
     try {
-        if (cl.has("config")) arch = arch_from_json_file(cl.opt("config"), arch);
-        if (cl.has("pes")) apply_override(arch, "num_pes=" + cl.opt("pes"), "--pes");
-        if (cl.has("queue-depth")) apply_override(arch, "queue_depth=" + cl.opt("queue-depth"), "--queue-depth");
-        if (cl.has("clock-mhz")) apply_override(arch, "clock_mhz=" + cl.opt("clock-mhz"), "--clock-mhz");
-        if (cl.has("set"))
-            for (const auto& s : cl.vm["set"].as<std::vector<std::string>>()) apply_override(arch, s, "--set " + s);
-        arch.validate("architecture (image, --config, --set and shortcuts)");
+        return apply_arch_options(image_arch, o, "architecture (image, --config, --set and shortcuts)");
     } catch (const ConfigError& e) {
         throw UsageError(e.what());
     }
-    return arch;
 }
 
 // Moves the image to `arch` under the rules of image_arch: timing parameters

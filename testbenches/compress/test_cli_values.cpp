@@ -112,3 +112,30 @@ TEST_CASE("cli values: an image directory target may replace an image, nothing e
     CHECK_THROWS_WITH(check_image_dir_target(t / "file", "-o"), Contains("exists and is not an image directory"));
     CHECK_THROWS_WITH(check_image_dir_target(t / "no/such/img", "-o"), Contains("does not exist"));
 }
+
+TEST_CASE("cli values: one value for every layer, or one per layer") {
+    CHECK(per_layer_values("0.5", 3, "--density") == std::vector<std::string>{"0.5", "0.5", "0.5"});
+    CHECK(per_layer_values("1,2", 2, "--w-frac") == std::vector<std::string>{"1", "2"});
+    CHECK_THROWS_WITH(per_layer_values("1,2", 3, "--w-frac"),
+                      "--w-frac: 2 values given for 3 layers (give one value for all, or one per layer)");
+}
+
+TEST_CASE("cli values: architecture options apply --config, then shortcuts, then --set, and validate") {
+    eie::test::TempDir t("eie-cli-values");
+    std::ofstream(t / "arch.json") << R"({"num_pes": 8, "queue_depth": 2})";
+    ArchOptions o;
+    o.config = t / "arch.json";
+    o.shortcuts = {{"--pes", "num_pes=16"}};
+    o.sets = {"num_pes=32"};
+    const ArchConfig a = apply_arch_options(ArchConfig{}, o, "architecture");
+    CHECK(a.num_pes == 32);      // --set last
+    CHECK(a.queue_depth == 2);   // from the file
+    o.sets.clear();
+    CHECK(apply_arch_options(ArchConfig{}, o, "architecture").num_pes == 16);
+    o.shortcuts = {{"--pes", "num_pes= 4"}};
+    CHECK_THROWS_AS(apply_arch_options(ArchConfig{}, o, "architecture"), ConfigError);
+    ArchOptions missing;
+    missing.config = t / "none.json";
+    CHECK_THROWS_WITH(apply_arch_options(ArchConfig{}, missing, "architecture"), Contains("none.json"));
+    CHECK(command_line_text(0, nullptr).empty());
+}
