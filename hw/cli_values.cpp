@@ -96,6 +96,18 @@ double parse_number_option(const std::string& text, const std::string& option, c
     return v;
 }
 
+double check_number_value(double v, const std::string& name, const NumberRange& range) {
+    if (!std::isfinite(v))
+        throw UsageError(fmt::format("{}: {} is not a finite number (allowed: {})", name, v, range.allowed()));
+    if (!range.contains(v)) out_of_range(fmt::format("{}", v), name, range.allowed());
+    return v;
+}
+
+uint64_t check_uint_value(uint64_t v, const std::string& name, uint64_t lo, uint64_t hi) {
+    if (v < lo || v > hi) out_of_range(std::to_string(v), name, range_text(lo, hi));
+    return v;
+}
+
 double parse_probability_option(const std::string& text, const std::string& option, double max) {
     return parse_number_option(text, option, NumberRange(0.0, max, false, false, "P"));
 }
@@ -118,7 +130,7 @@ std::string command_line_text(int argc, char** argv) {
 ArchConfig apply_arch_options(ArchConfig arch, const ArchOptions& o, const std::string& what) {
     if (o.config) arch = arch_from_json_file(*o.config, arch);
     for (const auto& [option, assignment] : o.shortcuts) apply_override(arch, assignment, option);
-    for (const std::string& s : o.sets) apply_override(arch, s, "--set " + s);
+    for (const std::string& s : o.sets) apply_override(arch, s, o.set_source + " " + s);
     arch.validate(what);
     return arch;
 }

@@ -58,6 +58,12 @@ struct NumberRange {
 // A finite number option inside `range`.
 double parse_number_option(const std::string& text, const std::string& option, const NumberRange& range);
 
+// The same range checks and messages for a value that arrives typed (the
+// Python module's keyword arguments): `name` stands for the option.
+double check_number_value(double v, const std::string& name, const NumberRange& range);
+uint64_t check_uint_value(uint64_t v, const std::string& name, uint64_t lo,
+                          uint64_t hi = std::numeric_limits<uint64_t>::max());
+
 // A probability option, 0 <= P <= max.
 double parse_probability_option(const std::string& text, const std::string& option, double max = 1.0);
 
@@ -75,6 +81,7 @@ struct ArchOptions {
     std::optional<std::string> config;
     std::vector<std::pair<std::string, std::string>> shortcuts;  // (option, "name=value")
     std::vector<std::string> sets;
+    std::string set_source = "--set";  // how messages name an assignment: "--set num_pes=0: ..."
 };
 
 // `base` with `options` applied and validated (every rule of the table);

@@ -22,6 +22,7 @@
 #include "eie/hw/npy.hpp"
 #include "eie/compress/synthetic.hpp"
 #include "eie/hw/arch_config.hpp"
+#include "eie/hw/cli_values.hpp"
 #include "eie/hw/param_table.hpp"
 #include "eie/hw/model/batch_inference.hpp"
 #include "eie/hw/model/energy_model.hpp"
@@ -108,23 +109,22 @@ std::vector<double> to_doubles(const py::array& in, const char* what, bool allow
 
 // The architecture: `base`, then a config file, then the assignments (a
 // list of "name=value" or a dict), validated as eie-sim does.
-ArchConfig arch_with(ArchConfig arch, const py::object& set, const py::object& config, const std::string& what) {
-    if (!config.is_none()) arch = arch_from_json_file(config.cast<std::string>(), arch);
-    std::vector<std::string> assignments;
+ArchConfig arch_with(const ArchConfig& base, const py::object& set, const py::object& config, const std::string& what) {
+    ArchOptions o;
+    o.set_source = "set";
+    if (!config.is_none()) o.config = config.cast<std::string>();
     if (py::isinstance<py::dict>(set)) {
         for (auto kv : set.cast<py::dict>()) {
             std::string value = py::str(kv.second).cast<std::string>();
             if (py::isinstance<py::bool_>(kv.second)) value = kv.second.cast<bool>() ? "1" : "0";
-            assignments.push_back(py::str(kv.first).cast<std::string>() + "=" + value);
+            o.sets.push_back(py::str(kv.first).cast<std::string>() + "=" + value);
         }
     } else if (py::isinstance<py::str>(set)) {
-        assignments.push_back(set.cast<std::string>());
+        o.sets.push_back(set.cast<std::string>());
     } else if (!set.is_none()) {
-        assignments = set.cast<std::vector<std::string>>();
+        o.sets = set.cast<std::vector<std::string>>();
     }
-    for (const std::string& s : assignments) apply_override(arch, s, "set " + s);
-    arch.validate(what);
-    return arch;
+    return apply_arch_options(base, o, what);
 }
 
 // --------------------------------------------------------------- the image
@@ -241,8 +241,7 @@ PyImage compress(const py::object& layers, const py::object& input, const py::ob
         x = to_doubles(py::array::ensure(input), "input", true);
     } else {
         // eie-compress's default: a deterministic random post-ReLU input.
-        if (!(act_density >= 0 && act_density <= 1))
-            throw CompressError(fmt::format("act_density: {} is out of range (allowed: 0 .. 1)", act_density));
+        check_number_value(act_density, "act_density", NumberRange(0, 1));
         SyntheticSpec spec;
         spec.in_len = fl[0].in_len;
         spec.out_len = 1;
@@ -264,8 +263,7 @@ PyImage compress(const py::object& layers, const py::object& input, const py::ob
                                             c.shape.size()));
         }
     }
-    if (kmeans_iterations < 1 || kmeans_iterations > 1000000)
-        throw CompressError(fmt::format("kmeans_iterations: {} is out of range (allowed: 1 .. 1000000)", kmeans_iterations));
+    check_uint_value(kmeans_iterations, "kmeans_iterations", 1, 1000000);
     CompressOptions co;
     co.arch = arch_with(ArchConfig{}, set, config, "architecture (config and set)");
     try {
@@ -300,8 +298,7 @@ struct RunSetup {
 
 RunSetup setup_run(const py::object& image_or_dir, const py::object& set, const py::object& config, double stall,
                    uint64_t stall_seed, const py::object& energy_table) {
-    if (!(std::isfinite(stall) && stall >= 0 && stall < 1))
-        throw ConfigError(fmt::format("stall: {} is not a probability (allowed: 0 <= P < 1)", stall));
+    check_number_value(stall, "stall", NumberRange(0, 1, false, true, "P"));
     const PyImage src = image_arg(image_or_dir);
     RunSetup r;
     r.info.image_path = src.source;
@@ -376,12 +373,9 @@ PyBatch batch_py(const py::object& image_or_dir, const py::object& inputs, const
     InputSelection sel;
     sel.first = first;
     sel.every = every;
-    if (every == 0) throw BatchInputError("every: 0 is not a step (allowed: 1 or more)");
-    if (!count.is_none()) {
-        sel.count = count.cast<uint64_t>();
-        if (*sel.count == 0) throw BatchInputError("count: 0 selects no input (allowed: 1 or more)");
-    }
-    if (jobs < 1 || jobs > 1024) throw BatchInputError(fmt::format("jobs: {} (allowed: 1 .. 1024)", jobs));
+    check_uint_value(every, "every", 1);
+    if (!count.is_none()) sel.count = check_uint_value(count.cast<uint64_t>(), "count", 1);
+    check_uint_value(jobs, "jobs", 1, 1024);
     InputSet in = py::isinstance<py::array>(inputs)
                       ? inputs_from_array(to_npy_array(inputs.cast<py::array>()), "inputs (numpy array)", s.image, sel)
                       : load_inputs(py::str(inputs).cast<std::string>(), s.image, sel);
@@ -457,6 +451,8 @@ PYBIND11_MODULE(eie_model, m) {
         } catch (const CapacityError& e) {
             capacity_error(e.what());
         } catch (const ConfigError& e) {
+            input_error(e.what());
+        } catch (const UsageError& e) {
             input_error(e.what());
         } catch (const CompressError& e) {
             input_error(e.what());
