@@ -6,8 +6,10 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,7 +59,8 @@ std::vector<FloatLayer> import_layers(const std::string& path, const std::string
     return out;
 }
 
-int run(int argc, char** argv) {
+// The options --help shows.
+po::options_description describe_options() {
     po::options_description net("Network");
     net.add_options()
         ("sizes", po::value<std::string>()->default_value("784,300,100,10"),
@@ -118,176 +121,228 @@ int run(int argc, char** argv) {
         ("version", "print the version and exit");
     po::options_description visible("eie-train: Deep Compression with retraining into an EIE image directory");
     visible.add(net).add(data).add(sched).add(comp).add(outo);
+    return visible;
+}
 
+// The command line, parsed: what was given (not defaulted) and its text.
+struct Args {
     po::variables_map vm;
+    std::string opt(const char* name) const { return vm.count(name) ? vm[name].as<std::string>() : std::string(); }
+    bool has(const char* name) const { return vm.count(name) > 0 && !vm[name].defaulted(); }
+    bool flag(const char* name) const { return vm.count(name) > 0; }
+};
+
+// Empty when the command is answered already (--help, --version).
+std::optional<Args> parse_command_line(int argc, char** argv) {
+    const po::options_description visible = describe_options();
+    Args a;
     try {
-        po::store(po::parse_command_line(argc, argv, visible), vm);
-        po::notify(vm);
+        po::store(po::parse_command_line(argc, argv, visible), a.vm);
+        po::notify(a.vm);
     } catch (const po::error& e) {
         throw UsageError(fmt::format("{} (see --help)", e.what()));
     }
-    if (vm.count("help")) {
+    if (a.flag("help")) {
         std::cout << visible
                   << "\nExit codes: 0 ok, 2 bad input or usage, 3 a layer does not fit the memories, 4 training "
                      "diverged.\n";
-        return 0;
+        return std::nullopt;
     }
-    if (vm.count("version")) {
+    if (a.flag("version")) {
         std::cout << "eie-train " << kEieVersion << "\n";
-        return 0;
+        return std::nullopt;
     }
-    auto opt = [&](const char* name) { return vm.count(name) ? vm[name].as<std::string>() : std::string(); };
-    auto has = [&](const char* name) { return vm.count(name) > 0 && !vm[name].defaulted(); };
-    const bool quiet = vm.count("quiet") > 0;
+    return a;
+}
 
-    // --- outputs first, so that nothing runs for minutes to fail at the end
-    const std::string out_dir = opt("output"), json_path = opt("json"), easy_dir = opt("easy-output");
-    if (!has("output") && !has("stop-after")) throw UsageError("-o DIR (the image directory to write) is required");
-    if (has("output")) check_image_dir_target(out_dir, "-o");
-    if (has("easy-output")) check_image_dir_target(easy_dir, "--easy-output");
-    if (has("json")) check_output_file(json_path, "--json");
-    if (has("resume") && !has("checkpoints")) throw UsageError("--resume needs --checkpoints DIR");
-    if (has("stop-after") && !has("checkpoints"))
+// The outputs first, so that nothing runs for minutes to fail at the end.
+void check_outputs(const Args& a) {
+    if (!a.has("output") && !a.has("stop-after")) throw UsageError("-o DIR (the image directory to write) is required");
+    if (a.has("output")) check_image_dir_target(a.opt("output"), "-o");
+    if (a.has("easy-output")) check_image_dir_target(a.opt("easy-output"), "--easy-output");
+    if (a.has("json")) check_output_file(a.opt("json"), "--json");
+    if (a.has("resume") && !a.has("checkpoints")) throw UsageError("--resume needs --checkpoints DIR");
+    if (a.has("stop-after") && !a.has("checkpoints"))
         throw UsageError("--stop-after needs --checkpoints DIR (to resume from later)");
-    if (has("checkpoints")) {
-        const std::string c = opt("checkpoints");
+    if (a.has("checkpoints")) {
+        const std::string c = a.opt("checkpoints");
         std::error_code ec;
         if (fs::exists(c, ec) && !fs::is_directory(c, ec))
             throw UsageError(fmt::format("--checkpoints '{}': exists and is not a directory", c));
         if (!fs::exists(c, ec)) check_output_parent(c, "--checkpoints");
     }
+}
 
-    // --- network
-    std::vector<uint32_t> sizes;
-    std::vector<FloatLayer> imported;
-    if (has("import")) {
-        if (has("sizes")) throw UsageError("--sizes goes without --import (an imported network has its own sizes)");
-        imported = import_layers(opt("import"), has("layers") ? opt("layers") : "");
-        sizes.push_back(imported.front().in_len);
-        for (const auto& L : imported) sizes.push_back(L.out_len);
+// The network to train: layer sizes, and the imported layers with --import.
+struct Network {
+    std::vector<uint32_t> sizes;      // input first
+    std::vector<FloatLayer> imported;  // empty: a fresh MLP of `sizes`
+    std::string name;                  // in messages and the report
+};
+
+Network network(const Args& a) {
+    Network n;
+    if (a.has("import")) {
+        if (a.has("sizes")) throw UsageError("--sizes goes without --import (an imported network has its own sizes)");
+        n.imported = import_layers(a.opt("import"), a.has("layers") ? a.opt("layers") : "");
+        n.sizes.push_back(n.imported.front().in_len);
+        for (const auto& L : n.imported) n.sizes.push_back(L.out_len);
+        n.name = a.opt("import");
     } else {
-        if (has("layers")) throw UsageError("--layers goes with --import");
-        for (const auto& t : split(opt("sizes"), ','))
-            sizes.push_back(uint32_t(parse_int_option(t, "--sizes", 1, 1 << 24)));
+        if (a.has("layers")) throw UsageError("--layers goes with --import");
+        for (const auto& t : split(a.opt("sizes"), ','))
+            n.sizes.push_back(uint32_t(parse_int_option(t, "--sizes", 1, 1 << 24)));
+        n.name = a.opt("sizes");
     }
-    if (sizes.size() < 2)
-        throw UsageError(fmt::format("--sizes: '{}' needs at least two sizes (inputs, outputs)", opt("sizes")));
-    const std::size_t nl = sizes.size() - 1;
-    std::vector<double> densities;
-    {
-        for (const auto& t : per_layer_values(has("density") ? opt("density") : nl == 3 ? "0.08,0.09,0.26" : "0.1", nl,
-                                              "--density"))
-            densities.push_back(parse_number_option(t, "--density", NumberRange(0, 1, true, false, "D")));
-    }
+    if (n.sizes.size() < 2)
+        throw UsageError(fmt::format("--sizes: '{}' needs at least two sizes (inputs, outputs)", a.opt("sizes")));
+    return n;
+}
 
-    PipelineOptions po_;
-    po_.densities = densities;
-    po_.prune_steps = uint32_t(parse_int_option(opt("prune-steps"), "--prune-steps", 1, 100));
-    po_.dense.epochs = uint32_t(parse_int_option(opt("epochs"), "--epochs", 0, 10000));
-    po_.retrain.epochs = uint32_t(parse_int_option(opt("retrain-epochs"), "--retrain-epochs", 0, 10000));
-    po_.share.epochs = uint32_t(parse_int_option(opt("share-epochs"), "--share-epochs", 0, 10000));
-    Optimizer optk;
+ArchConfig architecture(const Args& a) {
+    ArchOptions o;
+    if (a.has("config")) o.config = a.opt("config");
+    for (const auto& [option, param] : {std::pair{"pes", "num_pes"}, {"weight-bits", "weight_bits"},
+                                        {"index-bits", "index_bits"}})
+        if (a.has(option)) o.shortcuts.emplace_back(fmt::format("--{}", option), param + ("=" + a.opt(option)));
+    if (a.vm.count("set")) o.sets = a.vm["set"].as<std::vector<std::string>>();
+    return apply_arch_options(ArchConfig{}, o, "architecture (--config, --set and shortcuts)");
+}
+
+// The schedule, the compression and the architecture (the network and its
+// start are set once the data are loaded).
+PipelineOptions pipeline_options(const Args& a, const Network& net) {
+    const std::size_t nl = net.sizes.size() - 1;
+    PipelineOptions po;
+    for (const auto& t : per_layer_values(a.has("density") ? a.opt("density") : nl == 3 ? "0.08,0.09,0.26" : "0.1", nl,
+                                          "--density"))
+        po.densities.push_back(parse_number_option(t, "--density", NumberRange(0, 1, true, false, "D")));
+    po.prune_steps = uint32_t(parse_int_option(a.opt("prune-steps"), "--prune-steps", 1, 100));
+    po.dense.epochs = uint32_t(parse_int_option(a.opt("epochs"), "--epochs", 0, 10000));
+    po.retrain.epochs = uint32_t(parse_int_option(a.opt("retrain-epochs"), "--retrain-epochs", 0, 10000));
+    po.share.epochs = uint32_t(parse_int_option(a.opt("share-epochs"), "--share-epochs", 0, 10000));
+    Optimizer optimizer;
     try {
-        optk = parse_optimizer(opt("optimizer"));
+        optimizer = parse_optimizer(a.opt("optimizer"));
     } catch (const std::invalid_argument& e) {
         throw UsageError(fmt::format("--optimizer: {}", e.what()));
     }
-    const uint32_t batch = uint32_t(parse_int_option(opt("batch"), "--batch", 1, 1 << 20));
-    for (auto [s, name] : {std::pair{&po_.dense, "lr"}, {&po_.retrain, "retrain-lr"}, {&po_.share, "share-lr"}}) {
-        s->opt.optimizer = optk;
+    const uint32_t batch = uint32_t(parse_int_option(a.opt("batch"), "--batch", 1, 1 << 20));
+    for (auto [s, name] : {std::pair{&po.dense, "lr"}, {&po.retrain, "retrain-lr"}, {&po.share, "share-lr"}}) {
+        s->opt.optimizer = optimizer;
         s->opt.batch = batch;
-        s->opt.lr = parse_number_option(opt(name), fmt::format("--{}", name), NumberRange(0, 1e12, true));
+        s->opt.lr = parse_number_option(a.opt(name), fmt::format("--{}", name), NumberRange(0, 1e12, true));
     }
-    po_.seed = parse_uint_option(opt("seed"), "--seed", 0, uint64_t(1) << 53);
-    po_.calibration_count = uint32_t(parse_int_option(opt("calibration"), "--calibration", 1, 1 << 24));
-    po_.checkpoint_dir = opt("checkpoints");
-    po_.resume = vm.count("resume") > 0;
-    po_.stop_after = opt("stop-after");
-    po_.easy_version = !vm.count("no-easy");
+    po.seed = parse_uint_option(a.opt("seed"), "--seed", 0, uint64_t(1) << 53);
+    po.calibration_count = uint32_t(parse_int_option(a.opt("calibration"), "--calibration", 1, 1 << 24));
+    po.checkpoint_dir = a.opt("checkpoints");
+    po.resume = a.flag("resume");
+    po.stop_after = a.opt("stop-after");
+    po.easy_version = !a.flag("no-easy");
     try {
-        po_.compress.init = parse_kmeans_init(opt("init"));
+        po.compress.init = parse_kmeans_init(a.opt("init"));
     } catch (const std::invalid_argument& e) {
         throw UsageError(fmt::format("--init: {}", e.what()));
     }
-    po_.compress.kmeans_seed = po_.seed;
-    {
-        ArchOptions o;
-        if (has("config")) o.config = opt("config");
-        for (const auto& [option, param] : {std::pair{"pes", "num_pes"}, {"weight-bits", "weight_bits"},
-                                            {"index-bits", "index_bits"}})
-            if (has(option)) o.shortcuts.emplace_back(fmt::format("--{}", option), param + ("=" + opt(option)));
-        if (vm.count("set")) o.sets = vm["set"].as<std::vector<std::string>>();
-        po_.compress.arch = apply_arch_options(ArchConfig{}, o, "architecture (--config, --set and shortcuts)");
-    }
-    if (has("threads")) set_torch_threads(uint32_t(parse_int_option(opt("threads"), "--threads", 1, 256)));
+    po.compress.kmeans_seed = po.seed;
+    po.compress.arch = architecture(a);
+    po.skip_dense = !net.imported.empty() && !a.has("epochs");
+    return po;
+}
 
-    // --- data
-    DataOptions dopt;
-    dopt.train_images = opt("train-images");
-    dopt.train_labels = opt("train-labels");
-    dopt.test_images = opt("test-images");
-    dopt.test_labels = opt("test-labels");
-    dopt.train_limit = uint64_t(parse_int_option(opt("train-limit"), "--train-limit", 0, 1ll << 40));
-    dopt.test_limit = uint64_t(parse_int_option(opt("test-limit"), "--test-limit", 0, 1ll << 40));
-    dopt.val_count = uint64_t(parse_int_option(opt("val-count"), "--val-count", 0, 1ll << 40));
-    dopt.seed = po_.seed;
+DataOptions data_options(const Args& a, uint64_t seed) {
+    DataOptions d;
+    d.train_images = a.opt("train-images");
+    d.train_labels = a.opt("train-labels");
+    d.test_images = a.opt("test-images");
+    d.test_labels = a.opt("test-labels");
+    d.train_limit = uint64_t(parse_int_option(a.opt("train-limit"), "--train-limit", 0, 1ll << 40));
+    d.test_limit = uint64_t(parse_int_option(a.opt("test-limit"), "--test-limit", 0, 1ll << 40));
+    d.val_count = uint64_t(parse_int_option(a.opt("val-count"), "--val-count", 0, 1ll << 40));
+    d.seed = seed;
+    return d;
+}
+
+using Progress = std::function<void(const std::string&)>;
+
+// Every test image through the cycle model (eie-sim's batch inference),
+// checked bit for bit; its accuracy, cycles and energy go into the result.
+void check_with_cycle_model(PipelineResult& res, const DataOptions& dopt, unsigned jobs, const Progress& progress) {
+    const Image& image = res.compressed->image;
+    InputSelection sel;
+    if (dopt.test_limit) sel.count = dopt.test_limit;
+    InputSet inputs = load_inputs(dopt.test_images, image, sel);
+    std::vector<int64_t> labels = load_labels(dopt.test_labels, inputs, image.layers.back().out_len);
+    BatchOptions bo;
+    bo.jobs = jobs;
+    progress(fmt::format("cycle model: {} test images ({} jobs)", inputs.size(), bo.jobs));
+    BatchResult br = run_batch(image, inputs, bo);
+    AccuracyReport acc = accuracy(br, labels);
+    PipelineResult::CycleModel c;
+    c.inputs = acc.count;
+    c.top1 = acc.top1();
+    c.bit_exact = br.bit_exact;
+    for (const auto& x : br.records) c.mean_cycles += double(x.cycles), c.mean_energy_pj += x.energy_pj;
+    if (!br.records.empty()) c.mean_cycles /= double(br.records.size()), c.mean_energy_pj /= double(br.records.size());
+    set_cycle_model(res, c);
+    if (!br.bit_exact)
+        throw std::runtime_error(fmt::format("the cycle model is not bit-exact with the golden model on test input "
+                                             "{} (layer {}, row {})",
+                                             br.first_mismatch->file_row, br.first_mismatch->where.layer,
+                                             br.first_mismatch->where.row));
+}
+
+// The images (unless stopped early) and the JSON report.
+void write_outputs(const Args& a, const PipelineResult& res, const nlohmann::json& report) {
+    if (!res.stopped_early) {
+        write_image_dir(res.compressed->image, a.opt("output"), report);
+        if (res.easy && a.has("easy-output"))
+            write_image_dir(res.easy->image, a.opt("easy-output"), report["easy_version"]);
+    }
+    if (a.has("json")) write_json_atomically(a.opt("json"), report);
+}
+
+void print_result(const Args& a, const PipelineResult& res, const PipelineOptions& po, const Network& net) {
+    if (res.stopped_early)
+        std::cout << fmt::format("eie-train: stopped after {} (resume with --resume --checkpoints {})\n\n",
+                                 po.stop_after, po.checkpoint_dir);
+    else
+        std::cout << "eie-train: " << net.name << " -> " << a.opt("output") << "\n\n";
+    std::cout << format_pipeline_report(res);
+}
+
+int run(int argc, char** argv) {
+    const std::optional<Args> parsed = parse_command_line(argc, argv);
+    if (!parsed) return 0;
+    const Args& a = *parsed;
+    const bool quiet = a.flag("quiet");
+    check_outputs(a);
+    const Network net = network(a);
+    PipelineOptions po = pipeline_options(a, net);
+    if (a.has("threads")) set_torch_threads(uint32_t(parse_int_option(a.opt("threads"), "--threads", 1, 256)));
+    const DataOptions dopt = data_options(a, po.seed);
+    const unsigned jobs = unsigned(parse_int_option(a.opt("jobs"), "--jobs", 1, 256));
+
     TrainData td = load_data(dopt);
-    if (sizes.front() != td.train.dim)
+    if (net.sizes.front() != td.train.dim)
         throw UsageError(fmt::format("--sizes: layer sizes do not fit the data: the first size is {} but the images of "
                                      "{} have {} values each",
-                                     sizes.front(), dopt.train_images, td.train.dim));
-    po_.start = imported.empty() ? init_mlp(sizes, po_.seed) : imported;
-    po_.skip_dense = !imported.empty() && !has("epochs");
+                                     net.sizes.front(), dopt.train_images, td.train.dim));
+    po.start = net.imported.empty() ? init_mlp(net.sizes, po.seed) : net.imported;
 
-    auto progress = [&](const std::string& line) {
+    const Progress progress = [&](const std::string& line) {
         if (!quiet) std::cerr << "eie-train: " << line << std::endl;
     };
-    const std::string net_name = has("import") ? opt("import") : opt("sizes");
-    progress(fmt::format("{} on {}; BLAS: {}", net_name, td.source, blas_in_use()));
-    PipelineResult res = run_pipeline(td, po_, progress);
+    progress(fmt::format("{} on {}; BLAS: {}", net.name, td.source, blas_in_use()));
+    PipelineResult res = run_pipeline(td, po, progress);
+    if (!res.stopped_early && !a.flag("no-cycle-model")) check_with_cycle_model(res, dopt, jobs, progress);
 
-    if (!res.stopped_early && !vm.count("no-cycle-model")) {
-        // Every test image through the cycle model (eie-sim's batch inference), checked bit for bit.
-        const Image& image = res.compressed->image;
-        InputSelection sel;
-        if (dopt.test_limit) sel.count = dopt.test_limit;
-        InputSet inputs = load_inputs(dopt.test_images, image, sel);
-        std::vector<int64_t> labels = load_labels(dopt.test_labels, inputs, image.layers.back().out_len);
-        BatchOptions bo;
-        bo.jobs = unsigned(parse_int_option(opt("jobs"), "--jobs", 1, 256));
-        progress(fmt::format("cycle model: {} test images ({} jobs)", inputs.size(), bo.jobs));
-        BatchResult br = run_batch(image, inputs, bo);
-        AccuracyReport acc = accuracy(br, labels);
-        PipelineResult::CycleModel c;
-        c.inputs = acc.count;
-        c.top1 = acc.top1();
-        c.bit_exact = br.bit_exact;
-        for (const auto& x : br.records) c.mean_cycles += double(x.cycles), c.mean_energy_pj += x.energy_pj;
-        if (!br.records.empty()) c.mean_cycles /= double(br.records.size()), c.mean_energy_pj /= double(br.records.size());
-        set_cycle_model(res, c);
-        if (!br.bit_exact)
-            throw std::runtime_error(fmt::format("the cycle model is not bit-exact with the golden model on test input "
-                                                 "{} (layer {}, row {})",
-                                                 br.first_mismatch->file_row, br.first_mismatch->where.layer,
-                                                 br.first_mismatch->where.row));
-    }
     nlohmann::json report = res.report;
     report["command_line"] = command_line_text(argc, argv);
-    report["sizes"] = sizes;
+    report["sizes"] = net.sizes;
     report["blas"] = blas_in_use();
-    if (!res.stopped_early) {
-        write_image_dir(res.compressed->image, out_dir, report);
-        if (res.easy && has("easy-output")) write_image_dir(res.easy->image, easy_dir, report["easy_version"]);
-    }
-    if (has("json")) write_json_atomically(json_path, report);
-    if (!quiet) {
-        if (res.stopped_early)
-            std::cout << fmt::format("eie-train: stopped after {} (resume with --resume --checkpoints {})\n\n",
-                                     po_.stop_after, po_.checkpoint_dir);
-        else
-            std::cout << "eie-train: " << net_name << " -> " << out_dir << "\n\n";
-        std::cout << format_pipeline_report(res);
-    }
+    write_outputs(a, res, report);
+    if (!quiet) print_result(a, res, po, net);
     return 0;
 }
 
