@@ -135,6 +135,14 @@ ArchConfig apply_arch_options(ArchConfig arch, const ArchOptions& o, const std::
     return arch;
 }
 
+void write_output_file(const std::string& path, const std::string& content, const std::string& option) {
+    try {
+        write_file_atomic(path, content);
+    } catch (const FileError& e) {
+        throw UsageError(fmt::format("{} {}", option, e.what()));
+    }
+}
+
 void check_output_parent(const std::string& path, const std::string& option) {
     if (path.empty()) throw UsageError(fmt::format("{}: empty file name", option));
     fs::path parent = fs::path(path).parent_path();

@@ -89,6 +89,10 @@ struct ArchOptions {
 // `what` names the result in a combination error.
 ArchConfig apply_arch_options(ArchConfig base, const ArchOptions& options, const std::string& what);
 
+// `content` written atomically to the output file of `option`
+// (write_file_atomic); a failure is a UsageError "<option> <why>".
+void write_output_file(const std::string& path, const std::string& content, const std::string& option);
+
 // `path` can be created: not empty, its parent exists, is a directory and is
 // writable. Messages begin "<option> '<path>': ".
 void check_output_parent(const std::string& path, const std::string& option);

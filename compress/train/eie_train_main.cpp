@@ -33,14 +33,6 @@ using namespace eie;
 
 namespace {
 
-void write_json_atomically(const std::string& path, const nlohmann::json& j) {
-    try {
-        write_file_atomic(path, j.dump(2) + "\n");
-    } catch (const FileError& e) {
-        throw UsageError(fmt::format("--json {}", e.what()));
-    }
-}
-
 // The fully-connected layers of a trained MLP (model_file.hpp), with names
 // that can be file names (the checkpoints store NAME.weight.npy). eie-train
 // trains ReLU between layers and identity on the last, so a model with
@@ -299,7 +291,7 @@ void write_outputs(const Args& a, const PipelineResult& res, const nlohmann::jso
         if (res.easy && a.has("easy-output"))
             write_image_dir(res.easy->image, a.opt("easy-output"), report["easy_version"]);
     }
-    if (a.has("json")) write_json_atomically(a.opt("json"), report);
+    if (a.has("json")) write_output_file(a.opt("json"), report.dump(2) + "\n", "--json");
 }
 
 void print_result(const Args& a, const PipelineResult& res, const PipelineOptions& po, const Network& net) {

@@ -525,13 +525,7 @@ int report_single_run(const CommandLine& cl, const SimResult& result, const SimR
         std::cout << format_summary(result, info);
         std::cout.flush();
     }
-    if (cl.has("stats")) {
-        try {
-            write_json_atomic(cl.opt("stats"), stats_json(result, info));
-        } catch (const std::runtime_error& e) {
-            throw UsageError(fmt::format("--stats {}", e.what()));
-        }
-    }
+    if (cl.has("stats")) write_output_file(cl.opt("stats"), json_file_text(stats_json(result, info)), "--stats");
     if (!result.bit_exact) {
         std::cerr << "eie-sim: " << verdict_line(result, info) << "\n";
         return kExitMismatch;

@@ -219,14 +219,6 @@ void print_counts(const Run& run) {
                double(run.stats.ccu.lnzd_node_activations) / run.stats.cycles);
 }
 
-void write_file(const std::string& path, const std::string& text) {
-    try {
-        write_file_atomic(path, text);
-    } catch (const FileError& e) {
-        throw UsageError(e.what());
-    }
-}
-
 // What the command line asks for.
 struct Request {
     std::string cal_preset;        // the calibration layer
@@ -368,7 +360,7 @@ void write_calibrated(const Request& r, const EnergyTable& table) {
         r.cal_preset);
     j.update(table.to_json());
     if (!r.out.empty()) {
-        write_file(r.out, j.dump(2) + "\n");
+        write_output_file(r.out, j.dump(2) + "\n", "--out");
         fmt::print("\nwrote {}\n", r.out);
     }
     if (r.emit_cpp) {

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <string>
 
@@ -138,4 +139,13 @@ TEST_CASE("cli values: architecture options apply --config, then shortcuts, then
     missing.config = t / "none.json";
     CHECK_THROWS_WITH(apply_arch_options(ArchConfig{}, missing, "architecture"), Contains("none.json"));
     CHECK(command_line_text(0, nullptr).empty());
+}
+
+TEST_CASE("cli values: an output file is written atomically, a failure names the option") {
+    eie::test::TempDir t("eie-cli-values");
+    write_output_file(t / "out.json", "{}\n", "--json");
+    std::ifstream in(t / "out.json");
+    CHECK(std::string(std::istreambuf_iterator<char>(in), {}) == "{}\n");
+    CHECK_THROWS_WITH(write_output_file(t / "no/such/out.json", "x", "--json"), Contains("--json ") && Contains("out.json"));
+    CHECK_FALSE(fs::exists(t / "no"));
 }
