@@ -252,17 +252,12 @@ def _label(key, others, titles):
 
 
 def _save(fig, out_dir, name):
-    """PNG and SVG, each through a temporary name and a rename (no half-written figure)."""
+    """PNG and SVG into out_dir, a staging directory of the caller's (common.atomic_files or
+    atomic_directory), which publishes them whole: no half-written figure under a final name."""
     paths = []
     for ext in ("png", "svg"):
         path = os.path.join(out_dir, f"{name}.{ext}")
-        tmp = os.path.join(out_dir, f".tmp-{name}.{ext}")
-        try:
-            fig.savefig(tmp, bbox_inches="tight", pad_inches=0.1, format=ext)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        fig.savefig(path, bbox_inches="tight", pad_inches=0.1, format=ext)
         paths.append(path)
     return paths
 
