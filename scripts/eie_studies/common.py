@@ -286,9 +286,9 @@ def atomic_directory(path, replace=True, create=True):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     remove_stale_temporaries(path)
     stage = temp_sibling(path)
-    if create:
-        os.mkdir(stage)
-    try:
+    try:  # made inside the try: a signal right after the mkdir still removes it
+        if create:
+            os.mkdir(stage)
         yield stage
         if not os.path.isdir(stage) or os.path.islink(stage):
             raise StudyError(f"{path}: its staging directory {os.path.basename(stage)} was not made")
@@ -322,8 +322,8 @@ def atomic_files(directory):
     anchor = os.path.join(directory, ".staged")
     remove_stale_temporaries(anchor)
     stage = temp_sibling(anchor)
-    os.mkdir(stage)
-    try:
+    try:  # made inside the try: a signal right after the mkdir still removes it
+        os.mkdir(stage)
         yield stage
         names = sorted(os.listdir(stage))
         for name in names:
