@@ -822,7 +822,10 @@ def make_plots(rows, out_dir, titles=None, bars=True):
 
     rows: results.read_csv() rows; titles: benchmark name -> display name; bars: also make the
     per-benchmark figures (at one configuration) when a parameter varies (they are always made
-    when nothing varies). Returns (made: [Figure], skipped: [(figure name, reason)])."""
+    when nothing varies). out_dir is a staging directory (common.atomic_files for a directory
+    shared with other files, common.atomic_directory for one of figures only): the figures are
+    written into it directly, and the caller publishes them whole. Returns (made: [Figure],
+    skipped: [(figure name, reason)])."""
     titles = titles or {}
     ok = ok_rows(rows)
     if not ok:
