@@ -18,15 +18,30 @@ std::vector<uint32_t> broadcast_columns(const LayerDesc& l, const std::vector<Pe
     return broadcast_columns(l.in_len, l.has_bias, [&](uint32_t j) { return pes[j % n]->peek(l.input, j / n) != 0; });
 }
 
+uint64_t pe_front_end_cycles(const std::vector<uint64_t>& costs) {
+    // The pointer read may pop column k once it has arrived (k cycles after
+    // the first) and the previous column's last slot is issued; a column
+    // with slots occupies them back to back, an empty one (cost 0, only with
+    // skip_empty_columns) is dropped when it could be popped. With every
+    // cost >= 1 the PE is never ahead of the broadcast and this is the sum.
+    uint64_t free_at = 0, idle_at = 0;
+    for (uint64_t k = 0; k < costs.size(); ++k) {
+        const uint64_t pop = std::max(free_at, k);
+        if (costs[k] > 0) free_at = pop + costs[k];
+        idle_at = std::max(idle_at, costs[k] > 0 ? free_at : pop);
+    }
+    return idle_at;
+}
+
 uint64_t closed_form_batch(const ArchConfig& arch, const LayerDesc& l, uint32_t batch,
                            const std::vector<uint32_t>& cols, const std::vector<Pe*>& pes) {
     const uint32_t n = arch.num_pes;
     const uint64_t base = l.ptr_base + uint64_t(batch) * l.pointers_per_batch();
     uint64_t worst = 0;
+    std::vector<uint64_t> costs(cols.size());
     for (uint32_t p = 0; p < n; ++p) {
-        uint64_t sum = 0;
-        for (uint32_t j : cols) sum += pes[p]->column_cost(l.entry_base, base + j);
-        worst = std::max(worst, sum);
+        for (std::size_t k = 0; k < cols.size(); ++k) costs[k] = pes[p]->column_cost(l.entry_base, base + cols[k]);
+        worst = std::max(worst, pe_front_end_cycles(costs));
     }
     uint64_t wb = 0;
     if (l.output.in_sram)

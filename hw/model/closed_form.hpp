@@ -3,15 +3,19 @@
 // the PEs without counting an access) and each PE's column cost, never from
 // PE state during the run:
 //
-//   batch cycles = max over PEs p of  sum over broadcast columns j of cost_p(j)
+//   batch cycles = max over PEs p of  F_p(cost_p(j) for the broadcast columns j)
 //                  + fixed overhead (LNZD fill + queue hand-over + pointer
 //                    read + the arithmetic pipeline)
 //                  + write-back (rows of the batch, when the output goes to
 //                    the activation SRAM)
 //
-// cost_p(j) is the PE's own figure (Pe::column_cost), so a PE variant that
-// changes how long a column takes changes the closed form with it. Exact
-// when no PE starves mid-batch and no broadcast waits for a full queue.
+// F_p is the PE's front-end time when the CCU sends one column per cycle
+// (pe_front_end_cycles); with the default PE every column costs at least one
+// cycle and F_p is simply the sum of the costs. cost_p(j) is the PE's own
+// figure (Pe::column_cost), so a PE variant that changes how long a column
+// takes changes the closed form with it. Exact when the CCU never pauses
+// (no all-zero pack of activations, no full queue, no stall) and, for the
+// default PE, whenever the critical PE never starves.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +34,12 @@ uint64_t batch_overhead_cycles(const ArchConfig& arch);
 // The columns every batch of `l` broadcasts, in broadcast order: the
 // non-zero inputs in ascending order, then the bias column (in_len).
 std::vector<uint32_t> broadcast_columns(const LayerDesc& l, const std::vector<Pe*>& pes);
+
+// Cycles from the first pop opportunity to the PE's last front-end action
+// (its last slot, or with skip_empty_columns the drop of its last empty
+// column), given its cost for each broadcast column in broadcast order and
+// one broadcast per cycle.
+uint64_t pe_front_end_cycles(const std::vector<uint64_t>& costs);
 
 // The closed form of batch `batch` of `l`, for broadcast columns `cols`.
 uint64_t closed_form_batch(const ArchConfig& arch, const LayerDesc& l, uint32_t batch,
