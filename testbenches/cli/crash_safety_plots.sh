@@ -89,7 +89,7 @@ fresh_old() {
   cp -a "$out" "$t/plot-snap"
   cp "$out/notes.txt" "$t/plot-ref/notes.txt"
 }
-for moment in tmp tmp 0.5 1 2; do
+for moment in tmp 0.5 1 2; do
   fresh_old
   kill_at KILL "$moment" "$out/.staged.tmp-PID-*" -- "$plot" "$t/new/grid/results.csv" --out "$out"
   check "plot killed at $moment: each figure old or complete new, notes.txt kept" \
@@ -136,7 +136,7 @@ verify_report() {
       [ "$(ls "$out/figures/grid")" = "$(ls "$t/report-ref/figures/grid")" ]; } &&
     verify_dir "$out" "$t/report-snap" "$t/report-ref"
 }
-for moment in tmp 0.5 1.5 3; do
+for moment in tmp 1.5 3; do
   fresh_report
   kill_at KILL "$moment" "$out/figures/grid.tmp-PID-*" -- "$report" --studies "$t/new/grid" --out "$out"
   check "report killed at $moment: report.md and figures/grid each wholly old or new" verify_report
