@@ -22,10 +22,24 @@ namespace eie {
 namespace {
 
 
-uint64_t param_max(const char* name) {
+ParamSpec spec_of(const char* name) {
     for (const auto& s : param_specs())
-        if (std::string(s.name) == name) return static_cast<uint64_t>(s.max);
-    return 0;
+        if (std::string(s.name) == name) return s;
+    throw std::logic_error(fmt::format("encode: no parameter '{}' in the table", name));
+}
+
+uint64_t param_max(const char* name) { return static_cast<uint64_t>(spec_of(name).max); }
+
+// Every enlargement under grow_memories goes through here: the parameter table
+// marks the parameters the encoder may grow (grown_by_encoder), and studies read
+// that mark to report requested and simulated values side by side, so growing an
+// unmarked parameter is a programming error, not a silent extra column.
+template <class T>
+void grow_to(T& field, uint64_t value, const char* name) {
+    if (!spec_of(name).grown_by_encoder)
+        throw std::logic_error(fmt::format("encode: grows {}, which the parameter table does not mark "
+                                           "grown_by_encoder", name));
+    field = std::max<T>(field, static_cast<T>(value));
 }
 
 uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
@@ -285,7 +299,7 @@ public:
         if (grow_) {
             // Pointer SRAM last: ptr_bits may have grown with a later layer.
             ArchConfig& a = img_.arch;
-            a.ptr_sram_bytes = std::max<uint64_t>(a.ptr_sram_bytes, ceil_div(total_ptrs * a.ptr_bits, 8));
+            grow_to(a.ptr_sram_bytes, ceil_div(total_ptrs * a.ptr_bits, 8), "ptr_sram_bytes");
             a.validate("grown architecture");
         }
         return std::move(img_);
@@ -310,7 +324,7 @@ private:
         if (li >= a.codebook_slots) {
             const uint64_t slot_max = param_max("codebook_slots");
             if (grow_ && li < slot_max) {
-                a.codebook_slots = static_cast<uint32_t>(li + 1);
+                grow_to(a.codebook_slots, li + 1, "codebook_slots");
             } else {
                 capacity_error(who(li), "every PE", "codebook memory",
                                fmt::format("slot {} (one codebook per layer, {} layers)", li, layers_.size()),
@@ -365,7 +379,7 @@ private:
         if (G.act_sram_end > a.act_sram_entries) {
             const uint64_t sram_max = param_max("act_sram_entries");
             if (grow_ && G.act_sram_end <= sram_max) {
-                a.act_sram_entries = static_cast<uint32_t>(G.act_sram_end);
+                grow_to(a.act_sram_entries, G.act_sram_end, "act_sram_entries");
             } else {
                 const Needs whole = measure_act_ptr(layers_, a.num_pes, a.act_rf_entries);
                 const uint64_t cap = a.act_sram_entries;
@@ -402,7 +416,7 @@ private:
         if (max_count > a.ptr_max_value()) {
             const uint32_t need_bits = std::max<uint32_t>(bits_for(max_count), 4);
             if (grow_ && need_bits <= param_max("ptr_bits")) {
-                a.ptr_bits = std::max(a.ptr_bits, need_bits);
+                grow_to(a.ptr_bits, need_bits, "ptr_bits");
             } else {
                 const uint64_t vmax = a.ptr_max_value();
                 std::vector<std::string> fixes;
@@ -427,7 +441,7 @@ private:
             const uint64_t lines = ceil_div(end, epl);
             const uint64_t bytes = lines * a.spmat_line_bits / 8;
             if (grow_ && bytes <= param_max("spmat_sram_bytes")) {
-                a.spmat_sram_bytes = bytes;
+                grow_to(a.spmat_sram_bytes, bytes, "spmat_sram_bytes");
             } else {
                 const uint64_t cap = a.spmat_capacity_entries();
                 const Needs whole = measure(layers_, a.num_pes, a.act_rf_entries, a.index_bits, uint32_t(epl));

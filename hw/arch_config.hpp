@@ -38,6 +38,10 @@ struct ParamSpec {
     // A microarchitecture choice, not image content: an image manifest without
     // the key takes the default (images written before the key existed load).
     bool image_default = false;
+    // A capacity the encoder enlarges to fit under grow_memories (compress/encode.cpp
+    // grows these and only these; its unit test checks both directions), so the image's
+    // value may exceed the requested one and studies report both.
+    bool grown_by_encoder = false;
 };
 
 struct ArchConfig {
@@ -96,17 +100,17 @@ void for_each_param(Config& c, F&& f) {
     f(ParamSpec{"queue_depth", "entries", "activation queue depth D per PE", 1, 1 << 20, PC::timing}, c.queue_depth);
     f(ParamSpec{"clock_mhz", "MHz", "clock frequency", 1e-3, 1e5, PC::timing}, c.clock_mhz);
     f(ParamSpec{"lnzd_fanout", "", "children per LNZD node", 2, 64, PC::timing}, c.lnzd_fanout);
-    f(ParamSpec{"spmat_sram_bytes", "bytes", "sparse-matrix SRAM per PE", 1, 1ull << 40, PC::layout}, c.spmat_sram_bytes);
+    f(ParamSpec{"spmat_sram_bytes", "bytes", "sparse-matrix SRAM per PE", 1, 1ull << 40, PC::layout, /*image_default=*/false, /*grown_by_encoder=*/true}, c.spmat_sram_bytes);
     f(ParamSpec{"spmat_line_bits", "bits", "sparse-matrix SRAM line width", 8, 4096, PC::layout}, c.spmat_line_bits);
     f(ParamSpec{"weight_bits", "bits", "codebook index width b (2^b - 1 shared weights + zero)", 1, 8, PC::quantisation}, c.weight_bits);
     f(ParamSpec{"index_bits", "bits", "relative row index width", 1, 8, PC::layout}, c.index_bits);
-    f(ParamSpec{"ptr_sram_bytes", "bytes", "pointer SRAM per PE (both banks)", 1, 1ull << 40, PC::layout}, c.ptr_sram_bytes);
-    f(ParamSpec{"ptr_bits", "bits", "column pointer width", 4, 32, PC::layout}, c.ptr_bits);
+    f(ParamSpec{"ptr_sram_bytes", "bytes", "pointer SRAM per PE (both banks)", 1, 1ull << 40, PC::layout, /*image_default=*/false, /*grown_by_encoder=*/true}, c.ptr_sram_bytes);
+    f(ParamSpec{"ptr_bits", "bits", "column pointer width", 4, 32, PC::layout, /*image_default=*/false, /*grown_by_encoder=*/true}, c.ptr_bits);
     f(ParamSpec{"act_bits", "bits", "activation and accumulator width", 4, 32, PC::quantisation}, c.act_bits);
     f(ParamSpec{"act_rf_entries", "entries", "source/destination register file entries per PE", 1, 1 << 20, PC::layout}, c.act_rf_entries);
-    f(ParamSpec{"act_sram_entries", "entries", "activation SRAM entries per PE", 0, (1ull << 32) - 1, PC::layout}, c.act_sram_entries);
+    f(ParamSpec{"act_sram_entries", "entries", "activation SRAM entries per PE", 0, (1ull << 32) - 1, PC::layout, /*image_default=*/false, /*grown_by_encoder=*/true}, c.act_sram_entries);
     f(ParamSpec{"codebook_value_bits", "bits", "shared weight value width", 4, 32, PC::quantisation}, c.codebook_value_bits);
-    f(ParamSpec{"codebook_slots", "codebooks", "codebooks held per PE (one per resident layer)", 1, 4096, PC::layout}, c.codebook_slots);
+    f(ParamSpec{"codebook_slots", "codebooks", "codebooks held per PE (one per resident layer)", 1, 4096, PC::layout, /*image_default=*/false, /*grown_by_encoder=*/true}, c.codebook_slots);
     f(ParamSpec{"dma_bits", "bits/cycle", "host DMA width in I/O mode", 8, 65536, PC::timing}, c.dma_bits);
     f(ParamSpec{"grow_memories", "", "grow memories to fit instead of failing (scaling studies)", 0, 1, PC::layout}, c.grow_memories);
     f(ParamSpec{"skip_empty_columns", "", "PE variant: a column with no entries in a PE costs it no cycle", 0, 1, PC::timing, true}, c.skip_empty_columns);

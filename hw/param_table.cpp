@@ -54,7 +54,8 @@ nlohmann::json param_table_json() {
                         {"max", bound<T>(s.max)},
                         {"unit", s.unit},
                         {"doc", s.doc},
-                        {"class", to_string(s.cls)}});
+                        {"class", to_string(s.cls)},
+                        {"grown_by_encoder", s.grown_by_encoder}});
     });
     return {{"format", kParamTableFormat}, {"version", kParamTableVersion}, {"params", list}};
 }

@@ -18,7 +18,8 @@ constexpr const char* kParamTableFormat = "eie-params";
 constexpr int kParamTableVersion = 1;
 
 // Every parameter in documentation order: name, type (uint32, uint64, double,
-// bool), default, min, max, unit, doc, class (timing, layout, quantisation).
+// bool), default, min, max, unit, doc, class (timing, layout, quantisation),
+// grown_by_encoder (enlarged to fit under grow_memories).
 nlohmann::json param_table_json();
 
 // The result of checking one configuration: ok, or the error (naming the

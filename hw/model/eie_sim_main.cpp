@@ -272,14 +272,16 @@ int list_params(const CommandLine& cl) {
         std::cout << table.dump(2) << "\n";
         return kExitExact;
     }
-    std::cout << fmt::format("{:<20} {:<7} {:>10} {:>24} {:<12} {}\n", "name", "type", "default", "range", "class",
-                             "unit: meaning");
+    // "grown": whether grow_memories lets the encoder enlarge the parameter to fit.
+    std::cout << fmt::format("{:<20} {:<7} {:>10} {:>24} {:<12} {:<5} {}\n", "name", "type", "default", "range",
+                             "class", "grown", "unit: meaning");
     for (const auto& p : table["params"]) {
         const std::string range = p["type"] == "bool" ? "true/false" : fmt::format("{} .. {}", p["min"].dump(), p["max"].dump());
         const std::string unit = p["unit"].get<std::string>();
-        std::cout << fmt::format("{:<20} {:<7} {:>10} {:>24} {:<12} {}{}\n", p["name"].get<std::string>(),
+        std::cout << fmt::format("{:<20} {:<7} {:>10} {:>24} {:<12} {:<5} {}{}\n", p["name"].get<std::string>(),
                                  p["type"].get<std::string>(), p["default"].dump(), range, p["class"].get<std::string>(),
-                                 unit.empty() ? "" : unit + ": ", p["doc"].get<std::string>());
+                                 p["grown_by_encoder"].get<bool>() ? "yes" : "no", unit.empty() ? "" : unit + ": ",
+                                 p["doc"].get<std::string>());
     }
     return kExitExact;
 }

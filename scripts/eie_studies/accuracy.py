@@ -7,20 +7,20 @@ for the same steps (the same density, bits, k-means initialisation and datapath)
 once and shared between the studies, and a study run again, or resumed after an interruption,
 reuses every finished point.
 """
+import contextlib
 import csv
 import hashlib
 import io
 import json
 import math
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from .common import StudyError, atomic_write_json, atomic_write_text, tool
+from .common import (StudyError, atomic_directory, atomic_output, atomic_write_json, atomic_write_text,
+                     temporary_path, tool)
 
 STUDIES = ("compression", "bits", "init", "precision", "pe-cost")
 LENET_DENSITY = "0.08,0.09,0.26"  # Deep Compression Table 2 (LeNet-300-100)
@@ -151,8 +151,7 @@ class Runner:
         if os.path.exists(npz):
             return npz
         self.log(f"accuracy-studies: training the dense network ({self.size.name})")
-        ck = tempfile.mkdtemp(prefix=".dense-", dir=self.cache)
-        try:
+        with temporary_path(os.path.join(self.cache, "dense.ck")) as ck:
             self._run([tool("eie-train"), "--sizes", ",".join(map(str, SIZES)), "--epochs", str(self.size.dense_epochs),
                        "--stop-after", "dense", "--checkpoints", ck, "--no-easy", "-q", "--threads", "2"] + self.size.data,
                       "dense training")
@@ -162,12 +161,10 @@ class Runner:
                 arrays[f"w{k}"] = np.load(os.path.join(ck, "dense", f"fc{k}.weight.npy"))
                 arrays[f"b{k}"] = np.load(os.path.join(ck, "dense", f"fc{k}.bias.npy"))
             state = json.load(open(os.path.join(ck, "dense", "state.json")))
-            tmp = npz + ".tmp.npz"
-            np.savez(tmp, **arrays)
-            os.replace(tmp, npz)
+            # dense.json first: dense.npz, whose presence means "trained", is the last file written.
             atomic_write_json(os.path.join(self.cache, "dense.json"), state)
-        finally:
-            shutil.rmtree(ck, ignore_errors=True)
+            with atomic_output(npz) as tmp, open(tmp, "xb") as f:
+                np.savez(f, **arrays)
         return npz
 
     def point(self, density, bits, init="linear", arch=()):
@@ -190,29 +187,18 @@ class Runner:
             return json.load(open(rep)), img
         self.log(f"accuracy-studies: point density {density}, {bits} bits, {init} init"
                  + (f", {' '.join(arch)}" if arch else ""))
-        tmp_img = img + ".tmp"
-        shutil.rmtree(tmp_img, ignore_errors=True)
-        extra = []
-        if keep_image:  # and the trained weights (the checkpoints), outside the fingerprint
-            ck = img + ".ck"
-            shutil.rmtree(ck, ignore_errors=True)
-            extra = ["--checkpoints", ck]
-        try:
-            self._run([tool("eie-train")] + cmd + extra + ["-q", "-o", tmp_img, "--json", rep + ".tmp"],
-                      "eie-train")
-        except BaseException:  # failed or interrupted: nothing of the point is left
-            shutil.rmtree(tmp_img, ignore_errors=True)
+        # Every output through a temporary, published when eie-train succeeded: the image and the
+        # trained weights (the checkpoints, outside the fingerprint) when kept, then the report,
+        # whose presence means "done". Failed or interrupted: nothing of the point is left.
+        with contextlib.ExitStack() as outputs:
+            rep_tmp = outputs.enter_context(atomic_output(rep))
             if keep_image:
-                shutil.rmtree(img + ".ck", ignore_errors=True)
-            if os.path.exists(rep + ".tmp"):
-                os.unlink(rep + ".tmp")
-            raise
-        if keep_image:
-            shutil.rmtree(img, ignore_errors=True)
-            os.replace(tmp_img, img)
-        else:
-            shutil.rmtree(tmp_img, ignore_errors=True)
-        os.replace(rep + ".tmp", rep)
+                img_tmp = outputs.enter_context(atomic_directory(img, create=False))
+                extra = ["--checkpoints", outputs.enter_context(atomic_directory(img + ".ck", create=False))]
+            else:
+                img_tmp = outputs.enter_context(temporary_path(img))
+                extra = []
+            self._run([tool("eie-train")] + cmd + extra + ["-q", "-o", img_tmp, "--json", rep_tmp], "eie-train")
         return json.load(open(rep)), img
 
 
@@ -265,11 +251,9 @@ def write_csv(path, header, rows):
 
 
 def save_figure(fig, directory, name):
-    os.makedirs(directory, exist_ok=True)
     for ext in ("png", "svg"):
-        tmp = os.path.join(directory, f".tmp-{name}.{ext}")
-        fig.savefig(tmp, dpi=110, bbox_inches="tight", format=ext)
-        os.replace(tmp, os.path.join(directory, f"{name}.{ext}"))
+        with atomic_output(os.path.join(directory, f"{name}.{ext}")) as tmp:
+            fig.savefig(tmp, dpi=110, bbox_inches="tight", format=ext)
 
 
 def pyplot():
@@ -427,14 +411,11 @@ def study_precision(run, g, d):
 
 
 def _sim_stats(run, img, pes, extra, what):
-    fd, stats = tempfile.mkstemp(prefix=".stats-", suffix=".json", dir=run.cache)
-    os.close(fd)
-    try:
+    with temporary_path(os.path.join(run.cache, "stats.json")) as stats:
         jobs = ["--jobs", str(run.jobs)] if "--inputs" in extra else []
         run._run([tool("eie-sim"), img, "--pes", str(pes), "--stats", stats] + jobs + extra, what)
-        return json.load(open(stats))
-    finally:
-        os.unlink(stats)
+        with open(stats) as f:
+            return json.load(f)
 
 
 def activation_densities(ck, n):
@@ -469,13 +450,11 @@ def _cost_row(run, rep, img, manifest, act_dens, pes, n):
         in_len, out_len = L["in_len"], L["out_len"]
         a = act_dens[k]
         w = rep["layers"][k]["density"]
-        syn = os.path.join(run.cache, f".syn-{pes}-{k}")
-        shutil.rmtree(syn, ignore_errors=True)
-        run._run([tool("eie-compress"), "--synthetic", f"{in_len},{out_len}", "--weight-density", f"{w:.6f}",
-                  "--act-density", f"{a:.6f}", "--pes", str(pes), "--weight-bits", "4", "-o", syn, "-q"],
-                 "eie-compress (synthetic)")
-        ss = _sim_stats(run, syn, pes, [], "eie-sim (synthetic)")
-        shutil.rmtree(syn, ignore_errors=True)
+        with temporary_path(os.path.join(run.cache, f"syn-{pes}-{k}")) as syn:
+            run._run([tool("eie-compress"), "--synthetic", f"{in_len},{out_len}", "--weight-density", f"{w:.6f}",
+                      "--act-density", f"{a:.6f}", "--pes", str(pes), "--weight-bits", "4", "-o", syn, "-q"],
+                     "eie-compress (synthetic)")
+            ss = _sim_stats(run, syn, pes, [], "eie-sim (synthetic)")
         syn_cycles += ss["totals"]["cycles"]
         syn_energy += ss["totals"]["energy"]["total_pj"]
     return [pes, cycles, energy, syn_cycles, syn_energy, ";".join(f"{a:.3f}" for a in act_dens)]

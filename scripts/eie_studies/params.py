@@ -1,10 +1,10 @@
 """The architecture parameter table, as eie-sim reports it.
 
-hw/arch_config.hpp is the single source of every parameter's name, type, default, range, unit and
-class (timing / layout / quantisation). `eie-sim --list-params --json` prints that table and
-`eie-sim --check-config` applies every rule of the model to whole configurations
-(docs/eie-sim.md), so nothing here parses C++ or repeats a rule: a parameter added to the table
-appears in sweeps without an edit here.
+hw/arch_config.hpp is the single source of every parameter's name, type, default, range, unit,
+class (timing / layout / quantisation) and whether the encoder may grow it (grown_by_encoder).
+`eie-sim --list-params --json` prints that table and `eie-sim --check-config` applies every rule of
+the model to whole configurations (docs/eie-sim.md), so nothing here parses C++ or repeats a rule:
+a parameter added to the table appears in sweeps without an edit here.
 """
 import json
 import subprocess
@@ -24,11 +24,11 @@ def _run_eie_sim(args, stdin_text=None):
 
 
 class Param:
-    __slots__ = ("name", "type", "default", "unit", "doc", "min", "max", "cls")
+    __slots__ = ("name", "type", "default", "unit", "doc", "min", "max", "cls", "grown_by_encoder")
 
-    def __init__(self, name, type_, default, unit, doc, lo, hi, cls):
+    def __init__(self, name, type_, default, unit, doc, lo, hi, cls, grown_by_encoder):
         self.name, self.type, self.default, self.unit, self.doc = name, type_, default, unit, doc
-        self.min, self.max, self.cls = lo, hi, cls
+        self.min, self.max, self.cls, self.grown_by_encoder = lo, hi, cls, grown_by_encoder
 
     @property
     def is_bool(self):
@@ -94,8 +94,11 @@ def table():
         doc = json.loads(r.stdout) if r.returncode == 0 else None
         if doc.get("format") != "eie-params" or doc.get("version") != 1:
             raise ValueError(f"format {doc.get('format')!r} version {doc.get('version')!r}")
-        params = [Param(e["name"], e["type"], e["default"], e["unit"], e["doc"], e["min"], e["max"], e["class"])
+        params = [Param(e["name"], e["type"], e["default"], e["unit"], e["doc"], e["min"], e["max"], e["class"],
+                        e["grown_by_encoder"])
                   for e in doc["params"]]
+        if any(not isinstance(p.grown_by_encoder, bool) for p in params):
+            raise ValueError("grown_by_encoder is not true or false")
     except (ValueError, TypeError, KeyError, AttributeError) as e:
         raise StudyError(f"{tool('eie-sim')} --list-params --json: not the parameter table "
                          f"(exit {r.returncode}: {(r.stderr or str(e)).strip()[:200]})") from None
@@ -121,6 +124,12 @@ def quantisation_names():
 
 def layout_names():
     return [p.name for p in table() if p.cls == "layout"]
+
+
+def grown_names():
+    """The parameters grow_memories may enlarge (the encoder's growth, compress/encode.cpp), whose
+    simulated value can differ from the requested one."""
+    return [p.name for p in table() if p.grown_by_encoder]
 
 
 def check_configs(checks):

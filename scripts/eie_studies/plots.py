@@ -252,17 +252,12 @@ def _label(key, others, titles):
 
 
 def _save(fig, out_dir, name):
-    """PNG and SVG, each through a temporary name and a rename (no half-written figure)."""
+    """PNG and SVG into out_dir, a staging directory of the caller's (common.atomic_files or
+    atomic_directory), which publishes them whole: no half-written figure under a final name."""
     paths = []
     for ext in ("png", "svg"):
         path = os.path.join(out_dir, f"{name}.{ext}")
-        tmp = os.path.join(out_dir, f".tmp-{name}.{ext}")
-        try:
-            fig.savefig(tmp, bbox_inches="tight", pad_inches=0.1, format=ext)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        fig.savefig(path, bbox_inches="tight", pad_inches=0.1, format=ext)
         paths.append(path)
     return paths
 
@@ -827,7 +822,10 @@ def make_plots(rows, out_dir, titles=None, bars=True):
 
     rows: results.read_csv() rows; titles: benchmark name -> display name; bars: also make the
     per-benchmark figures (at one configuration) when a parameter varies (they are always made
-    when nothing varies). Returns (made: [Figure], skipped: [(figure name, reason)])."""
+    when nothing varies). out_dir is a staging directory (common.atomic_files for a directory
+    shared with other files, common.atomic_directory for one of figures only): the figures are
+    written into it directly, and the caller publishes them whole. Returns (made: [Figure],
+    skipped: [(figure name, reason)])."""
     titles = titles or {}
     ok = ok_rows(rows)
     if not ok:

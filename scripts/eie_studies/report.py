@@ -7,14 +7,14 @@ lists the benchmarks and the configuration actually simulated (from the points' 
 observations (docs/reference.md, "Published figures"), with our numbers, whatever they say.
 docs/studies.md ("Figures") describes the figures; scripts/report is the command line.
 """
+import contextlib
 import datetime
 import json
 import os
-import shutil
 import subprocess
 
 from . import params, plots, results
-from .common import ROOT, StudyError, atomic_write_text
+from .common import ROOT, StudyError, atomic_directory, atomic_write_text
 
 # The paper's observations (EIE section VI and Table V; docs/reference.md, "Published figures"), and the figures of
 # the paper configuration the report compares with.
@@ -427,9 +427,10 @@ def study_section(study, figures, skipped, out_dir, show_benchmarks=True):
 
 
 def build_report(studies, out_dir, bars_for=None):
-    """Plots every study into a staging directory, writes report.md, then moves the figures into
-    OUT/figures/<study>/ (replacing that study's old figures) and report.md into OUT, so a failed
-    run leaves the previous report as it was. bars_for: study names that get the per-benchmark
+    """Plots every study into a staging directory, composes report.md, then replaces each study's
+    OUT/figures/<study>/ with its staged figures (one atomic directory exchange each) and writes
+    report.md (common.atomic_write_text), so a failed or killed run leaves the previous report and
+    figures as they were, or the complete new ones. bars_for: study names that get the per-benchmark
     bars even though a parameter varies (default: every study when none has a fixed
     configuration, else none). Returns (report path, [(study, figures, skipped)])."""
     out_dir = os.path.abspath(out_dir)
@@ -441,16 +442,17 @@ def build_report(studies, out_dir, bars_for=None):
     fixed = [s for s in studies if s.ok and not plots.varying(s.ok)]
     if bars_for is None:
         bars_for = set() if fixed else set(names)
-    stage = os.path.join(out_dir, f".tmp-figures-{os.getpid()}")
-    shutil.rmtree(stage, ignore_errors=True)
     made_all = []
-    try:
+    with contextlib.ExitStack() as staged:
+        # One staging directory per study, next to its final OUT/figures/<study>; all are published
+        # only once the report text is composed (an exception removes them, and OUT is unchanged).
+        stages = {s.name: staged.enter_context(atomic_directory(os.path.join(out_dir, "figures", s.name)))
+                  for s in studies}
         sections, summary = [], []
         tables = {bench_table(s) for s in studies}
         shared_benchmarks = len(studies) > 1 and len(tables) == 1
         for s in studies:
-            stage_dir = os.path.join(stage, s.name)
-            made, skipped = plots.make_plots(s.rows, stage_dir, s.titles, bars=s.name in bars_for)
+            made, skipped = plots.make_plots(s.rows, stages[s.name], s.titles, bars=s.name in bars_for)
             # The report refers to the final place of each figure.
             final_dir = os.path.join(out_dir, "figures", s.name)
             for f in made:
@@ -484,16 +486,7 @@ def build_report(studies, out_dir, bars_for=None):
         if shared_benchmarks:
             head += ["## Benchmarks", "", "The same in every study:", "", tables.pop(), ""]
         text = "\n".join(head) + "\n" + "\n".join(sections)
-        # Everything is ready: move the figures into place, then the report.
-        for s in studies:
-            final_dir = os.path.join(out_dir, "figures", s.name)
-            shutil.rmtree(final_dir, ignore_errors=True)
-            os.makedirs(os.path.dirname(final_dir), exist_ok=True)
-            src = os.path.join(stage, s.name)
-            if os.path.isdir(src):
-                os.replace(src, final_dir)
         report = os.path.join(out_dir, "report.md")
-        atomic_write_text(report, text)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
+    # Leaving the block published every study's figures; the report that refers to them is last.
+    atomic_write_text(report, text)
     return report, made_all

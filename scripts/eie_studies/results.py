@@ -17,9 +17,9 @@ SPEC = ["in_len", "out_len", "weight_density", "act_density", "seed", "activatio
 PREFERRED = ["cycles", "time_us", "gops", "load_balance_efficiency", "useful_work", "real_work_ratio",
              "padding_share", "closed_form_cycles", "useful_macs", "batches", "energy_uj", "power_mw"]
 SKIP_KEYS = {"per_pe", "name", "arch", "layers", "pes", "command_line", "num_pes", "clock_mhz"}
-# The parameters grow_memories may enlarge (compress/encode.cpp): for each, a "simulated_" column holds
-# the value eie-sim actually ran with (its statistics' "arch"), next to the requested one.
-GROWN = ["spmat_sram_bytes", "ptr_sram_bytes", "ptr_bits", "act_sram_entries", "codebook_slots"]
+# For each parameter grow_memories may enlarge (params.grown_names(): the parameter table marks them
+# grown_by_encoder), a "simulated_" column holds the value eie-sim actually ran with (its statistics'
+# "arch"), next to the requested one.
 
 
 def flatten(obj, prefix="", out=None):
@@ -63,7 +63,7 @@ def summary(rec):
     if stats:
         row["bit_exact"] = stats.get("bit_exact")
         arch = stats.get("arch") if isinstance(stats.get("arch"), dict) else {}
-        for k in GROWN:
+        for k in params.grown_names():
             row["simulated_" + k] = arch.get(k)
         row["reencoded"] = stats.get("reencoded", row["reencoded"])
         # eie-sim computes every derived figure (GOP/s, efficiencies) once, in C++: read, not recomputed.
@@ -119,7 +119,7 @@ def columns(rows):
             if k not in present:
                 present.add(k)
                 seen.append(k)
-    fixed = LEAD + params.names() + ["simulated_" + k for k in GROWN] + SPEC
+    fixed = LEAD + params.names() + ["simulated_" + k for k in params.grown_names()] + SPEC
     stats_cols = [k for k in PREFERRED if k in present]
     stats_cols += [k for k in seen if k not in fixed and k not in stats_cols and k != "tool_wall_seconds"]
     cols = [c for c in fixed if c in present or c in LEAD] + stats_cols

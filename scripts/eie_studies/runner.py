@@ -39,7 +39,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from . import benchmarks, params
-from .common import StudyError, atomic_write_json, tool
+from .common import StudyError, atomic_directory, atomic_write_json, remove_stale_in, tool
 
 FINAL_STATUSES = ("ok", "capacity", "mismatch")
 # eie-sim re-encoding an image for another layout costs 0.2-0.3 s on the largest benchmark layers,
@@ -150,19 +150,10 @@ def _rel(path, base):
 
 
 def remove_partial_files(out):
-    """Removes the leftovers of interrupted atomic writes in OUT and OUT/points (never complete
-    files). Only for a run that owns OUT: concurrent writers' temporaries look the same."""
-    for d in (os.path.join(out, "points"), out):
-        try:
-            names = os.listdir(d)
-        except OSError:
-            continue
-        for f in names:
-            if f.startswith(".tmp-"):
-                try:
-                    os.unlink(os.path.join(d, f))
-                except OSError:
-                    pass
+    """Removes the leftovers of killed atomic writes in OUT, OUT/points and OUT/images (never
+    complete files; common.remove_stale_in: only temporaries whose writer is gone)."""
+    for d in (os.path.join(out, "points"), os.path.join(out, "images"), out):
+        remove_stale_in(d)
 
 
 def load_point(path, point_id=None):
@@ -179,6 +170,10 @@ def load_point(path, point_id=None):
     if rec["status"] != "capacity" and not isinstance(rec.get("stats"), dict):
         return None
     return rec
+
+
+class _DoesNotFit(Exception):
+    """eie-compress exit 3 inside the image's staging block (so nothing is published)."""
 
 
 class Runner:
@@ -267,28 +262,31 @@ class Runner:
         final = self.image_dir(spec, config)
         if os.path.isfile(os.path.join(final, "manifest.json")):
             return final, None
-        staging = os.path.join(self.tmp_dir, os.path.basename(final))
-        cmd = [tool("eie-compress")] + benchmarks.compress_args(spec) + params.set_args(
-            config, params.layout_names() + params.quantisation_names()) + ["-o", staging, "--quiet"]
-        rc, _, err = self.children.run(cmd)
-        if rc == 3:
-            return None, err.strip()
-        if rc != 0:
-            raise StudyError(f"eie-compress failed on benchmark {spec['name']} (exit {rc}): {err.strip()}\n"
-                             f"  command: {' '.join(cmd)}")
-        if os.path.isdir(final):  # a concurrent run made it meanwhile: theirs is as good
-            shutil.rmtree(staging, ignore_errors=True)
-        else:
-            os.replace(staging, final)
+        # replace=False: a concurrent run (another Slurm task) that made it meanwhile made one as good.
+        with atomic_directory(final, replace=False, create=False) as staging:
+            cmd = [tool("eie-compress")] + benchmarks.compress_args(spec) + params.set_args(
+                config, params.layout_names() + params.quantisation_names()) + ["-o", staging, "--quiet"]
+            rc, _, err = self.children.run(cmd)
+            if rc == 3:
+                raise _DoesNotFit(err.strip())
+            if rc != 0:
+                raise StudyError(f"eie-compress failed on benchmark {spec['name']} (exit {rc}): {err.strip()}\n"
+                                 f"  command: {' '.join(cmd)}")
         return final, None
 
+    def _compress_or_capacity(self, spec, config):
+        try:
+            return self.compress(spec, config)
+        except _DoesNotFit as e:
+            return None, str(e)
+
     def compress_plan(self, spec, config):
-        image, msg = self.compress(spec, config)
+        image, msg = self._compress_or_capacity(spec, config)
         if image is None and not config["grow_memories"]:
             # The group's usual layout does not fit; grow the memories for the shared image. Points
             # that keep grow_memories false are re-encoded by eie-sim and report their own capacity.
             grown = dict(config, grow_memories=True)
-            image, msg = self.compress(spec, grown)
+            image, msg = self._compress_or_capacity(spec, grown)
         if image is None:
             raise StudyError(f"eie-compress: benchmark {spec['name']} does not fit even with grown memories: {msg}")
         return image

@@ -172,7 +172,7 @@ import csv, json, os, sys
 out = sys.argv[1]
 d = os.path.join(out, "points")
 for f in os.listdir(d) if os.path.isdir(d) else []:
-    if f.startswith(".tmp-"):
+    if ".tmp-" in f:  # a temporary (NAME.tmp-..., or an older .tmp-NAME)
         continue
     rec = json.load(open(os.path.join(d, f)))  # a torn file fails here
     assert rec["point_id"] + ".json" == f and rec["status"] == "ok", f

@@ -22,7 +22,8 @@ by = {p["name"]: p for p in ps}
 names = re.findall(r'f\(ParamSpec\{"(\w+)"', open(sys.argv[2]).read())
 assert [p["name"] for p in ps] == names, ([p["name"] for p in ps], names)
 for p in ps:
-    assert set(p) == {"name", "type", "default", "min", "max", "unit", "doc", "class"}, p
+    assert set(p) == {"name", "type", "default", "min", "max", "unit", "doc", "class", "grown_by_encoder"}, p
+    assert isinstance(p["grown_by_encoder"], bool), p
     assert p["type"] in ("uint32", "uint64", "double", "bool"), p
     assert p["class"] in ("timing", "layout", "quantisation"), p
     if p["type"] == "bool":
@@ -30,14 +31,22 @@ for p in ps:
     else:
         assert p["min"] <= p["default"] <= p["max"], p
 assert by["num_pes"] == {"name": "num_pes", "type": "uint32", "default": 64, "min": 1, "max": 4096,
-                         "unit": "", "doc": "processing elements N", "class": "layout"}, by["num_pes"]
+                         "unit": "", "doc": "processing elements N", "class": "layout",
+                         "grown_by_encoder": False}, by["num_pes"]
+# what grow_memories enlarges (compress/encode.cpp; its unit test checks the encoder against the mark)
+assert [p["name"] for p in ps if p["grown_by_encoder"]] == [
+    "spmat_sram_bytes", "ptr_sram_bytes", "ptr_bits", "act_sram_entries", "codebook_slots"], ps
 assert by["spmat_sram_bytes"]["max"] == 1 << 40 and isinstance(by["spmat_sram_bytes"]["max"], int)
 assert by["clock_mhz"]["type"] == "double" and by["clock_mhz"]["default"] == 800.0
 assert by["weight_bits"]["class"] == "quantisation" and by["queue_depth"]["class"] == "timing"
 PY
 "$sim" --list-params >"$t/table.txt" || fail "--list-params exits $?"
-grep -q '^num_pes  *uint32  *64  *1 \.\. 4096  *layout  *processing elements N$' "$t/table.txt" ||
+grep -q '^num_pes  *uint32  *64  *1 \.\. 4096  *layout  *no  *processing elements N$' "$t/table.txt" ||
     fail "--list-params text: no num_pes line: $(head -3 "$t/table.txt")"
+grep -q '^ptr_bits  *uint32  *16  *4 \.\. 32  *layout  *yes  *bits: column pointer width$' "$t/table.txt" ||
+    fail "--list-params text: ptr_bits not marked grown: $(grep '^ptr_bits' "$t/table.txt")"
+[ "$(grep -c '^[a-z_0-9]* .* yes  ' "$t/table.txt")" -eq 5 ] ||
+    fail "--list-params text: not the five grown parameters: $(grep -c ' yes  ' "$t/table.txt")"
 [ "$(wc -l <"$t/table.txt")" -eq "$(($(grep -c '"name"' "$t/table.json") + 1))" ] ||
     fail "--list-params text: not one line per parameter plus the heading"
 

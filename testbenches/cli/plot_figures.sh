@@ -40,7 +40,7 @@ check "grid: the width figure is not made" '[ ! -e "$t/figs/spmat_vs_sram_width.
 check "grid: the width figure is reported skipped with the reason" \
   'grep -q "spmat_vs_sram_width: spmat_line_bits does not vary in the CSV: every point has 64" "$t/grid.out"'
 check "grid: the varying parameters are named" 'grep -q "varying: num_pes, queue_depth" "$t/grid.out"'
-check "grid: no temporary file left" '[ -z "$(find "$t/figs" -name ".tmp-*")" ]'
+check "grid: no temporary file left" '[ -z "$(find "$t/figs" \( -name ".tmp-*" -o -name "*.tmp-*" -o -name "*.old-*" -o -name ".staged*" \))" ]'
 
 # The sentences carry the CSV's numbers.
 "$py" - "$t/grid/results.csv" "$t/grid.out" <<'EOF' > "$t/numbers" 2>&1

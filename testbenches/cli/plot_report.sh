@@ -67,7 +67,7 @@ print("report ok", len(imgs), "images")
 EOF
 check "report.md: images, SVGs, sentences, sections, parameters ($(tail -1 "$t/md"))" 'grep -q "^report ok" "$t/md"'
 [ "$fail" -eq 0 ] || cat "$t/md"
-check "no temporary file left" '[ -z "$(find "$out" "$t/sweeps" -name ".tmp-*")" ]'
+check "no temporary file left" '[ -z "$(find "$out" "$t/sweeps" \( -name ".tmp-*" -o -name "*.tmp-*" -o -name "*.old-*" -o -name ".staged*" \))" ]'
 
 # Rerun: every point reused, stale figures replaced.
 touch "$out/figures/width/stale.png"

@@ -46,7 +46,7 @@ interrupt() {
   check "$tag: stopped in the middle (some new points, not all)" '[ "$after" -gt "$before" ] && [ "$after" -lt "$total" ]'
   check "$tag: no tool of the run still running" '! pgrep -f "$out/" > /dev/null'
   check "$tag: no temporary file or work directory left" \
-    '[ -z "$(find "$out" -name ".tmp-*")" ] && [ ! -e "$out/tmp" ]'
+    '[ -z "$(find "$out" \( -name ".tmp-*" -o -name "*.tmp-*" -o -name "*.old-*" -o -name ".staged*" \))" ] && [ ! -e "$out/tmp" ]'
   "$py" - "$out/points" > "$t/valid-$tag" 2>&1 <<'EOF'
 import json, os, sys
 d = sys.argv[1]

@@ -113,7 +113,7 @@ same_results "$t/o-local" "$t/o-slurm" > "$t/same1" 2>&1
 check "--slurm results equal the local ones: CSV and every point file ($(tail -1 "$t/same1"))" 'grep -q "^same" "$t/same1"'
 check "the point files name the task that ran them" \
   'grep -q "\"slurm_task\": \"[0-9]*_[0-9]\"" "$t/o-slurm/points/"*.json'
-check "no work files left" '[ -z "$(find "$t/o-slurm" -name ".tmp-*")" ] && [ ! -e "$t/o-slurm/tmp" ]'
+check "no work files left" '[ -z "$(find "$t/o-slurm" \( -name ".tmp-*" -o -name "*.tmp-*" -o -name "*.old-*" -o -name ".staged*" \))" ] && [ ! -e "$t/o-slurm/tmp" ]'
 "$sweep" "$t/a.json" --status --out "$t/o-slurm" > "$t/status1" 2>&1
 check "--status: all done, the array ended ($(head -1 "$t/status1"))" \
   'grep -q "8/8 points done" "$t/status1" && grep -q "ended; points 0 running, 0 pending, 0 failed" "$t/status1"'
@@ -218,7 +218,7 @@ cancel_run() {
   for _ in $(seq 1 100); do [ -z "$(pgrep -f "$ob/")" ] && break; sleep 0.1; done
   left=$(pgrep -af "$ob/" | cut -c1-300)
   check "$tag: no tool of the sweep still running${left:+: $left}" '[ -z "$left" ]'
-  check "$tag: no temporary file or work directory left" '[ -z "$(find "$ob" -name ".tmp-*")" ] && [ ! -e "$ob/tmp" ]'
+  check "$tag: no temporary file or work directory left" '[ -z "$(find "$ob" \( -name ".tmp-*" -o -name "*.tmp-*" -o -name "*.old-*" -o -name ".staged*" \))" ] && [ ! -e "$ob/tmp" ]'
   "$py" - "$ob/points" > "$t/valid-$tag" 2>&1 <<'EOF'
 import json, os, sys
 d = sys.argv[1]

@@ -32,7 +32,7 @@ check "first run exits 0 (got $rc)" '[ $rc -eq 0 ]'
 [ $rc -eq 0 ] || cat "$t/err1"
 check "progress line on stderr" 'grep -q "6/6 points done" "$t/err1"'
 check "one JSON per point (6)" '[ "$(ls "$out/points" | grep -c "\.json$")" -eq 6 ]'
-check "no temporary files left" '[ -z "$(find "$out" -name ".tmp-*")" ] && [ ! -e "$out/tmp" ]'
+check "no temporary files left" '[ -z "$(find "$out" \( -name ".tmp-*" -o -name "*.tmp-*" -o -name "*.old-*" -o -name ".staged*" \))" ] && [ ! -e "$out/tmp" ]'
 check "one image per benchmark (2)" '[ "$(ls "$out/images" | wc -l)" -eq 2 ]'
 
 "$py" - "$out" "$src" <<'EOF' > "$t/csvcheck" 2>&1

@@ -9,6 +9,7 @@
 #include <map>
 #include <random>
 #include <regex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -591,6 +592,35 @@ TEST_CASE("capacity: activation SRAM and codebook slots", "[encode][capacity]") 
     }
     CHECK(msg.find("codebook_value_bits >=") != std::string::npos);
     CHECK(msg.find("eie-compress") != std::string::npos);
+}
+
+// The parameter table's grown_by_encoder mark is what the studies read to report
+// requested and simulated values: it must name exactly what the encoder grows.
+TEST_CASE("grow_memories enlarges exactly the parameters the table marks grown_by_encoder", "[encode][capacity]") {
+    std::mt19937_64 rng(11);
+    const auto net = random_network({100, 200, 50}, 0.5, false, 4, rng);
+    ArchConfig a;  // every capacity the encoder can grow set too small for net
+    a.num_pes = 2;
+    a.act_rf_entries = 16;
+    a.ptr_bits = 4;
+    a.ptr_sram_bytes = 2;
+    a.spmat_sram_bytes = 8;
+    a.act_sram_entries = 8;
+    a.codebook_slots = 1;
+    a.grow_memories = true;
+    REQUIRE_NOTHROW(a.validate());
+    const Image img = encode_layers(net, a);
+    std::set<std::string> grown, marked;
+    for (const ParamDiff& d : diff(a, img.arch)) grown.insert(d.name);
+    for (const ParamSpec& s : param_specs())
+        if (s.grown_by_encoder) marked.insert(s.name);
+    CHECK(grown == marked);
+    CHECK(marked.size() == 5);
+    // Nothing is grown when everything fits.
+    ArchConfig roomy;
+    roomy.num_pes = 2;
+    roomy.grow_memories = true;
+    CHECK(diff(roomy, encode_layers(net, roomy).arch).empty());
 }
 
 TEST_CASE("malformed layers are rejected with the field named", "[encode]") {
