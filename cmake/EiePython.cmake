@@ -32,6 +32,12 @@ if(EIE_WITH_PYTHON)
       execute_process(COMMAND ${CMAKE_CXX_COMPILER} -print-file-name=libubsan.so
                       OUTPUT_VARIABLE ubsan_lib OUTPUT_STRIP_TRAILING_WHITESPACE)
       set(EIE_PYTHON_TEST_ENV ";LD_PRELOAD=${asan_lib}:${ubsan_lib};ASAN_OPTIONS=detect_leaks=0")
+      # The sweep test that compares the module with eie-sim runs it the same
+      # way (without the runtime, the studies fall back to eie-sim).
+      if(TEST "cli: sweep_module")
+        set_tests_properties("cli: sweep_module" PROPERTIES ENVIRONMENT
+          "LD_PRELOAD=${asan_lib}:${ubsan_lib};ASAN_OPTIONS=detect_leaks=0")
+      endif()
     endif()
     foreach(t ${EIE_PYTHON_TESTS})
       get_filename_component(name ${t} NAME_WE)

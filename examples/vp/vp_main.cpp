@@ -29,6 +29,7 @@
 #include "eie/hw/model/eie.hpp"
 #include "eie/hw/model/image_loader.hpp"
 #include "eie/hw/model/memory_map.hpp"
+#include "eie/hw/model/systemc_run.hpp"
 
 using namespace sc_core;
 
@@ -197,7 +198,8 @@ int sc_main(int argc, char* argv[]) {
         dst += uint64_t(r.words) * 4;
     }
 
-    sc_start();
+    // sc_start(), made safe for AddressSanitizer builds (docs/embedding.md).
+    eie::run_systemc();
     if (!cpu.ok) return 1;
 
     // The results in memory, against the golden model.

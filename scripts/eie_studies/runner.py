@@ -50,6 +50,21 @@ SHARED_LAYOUT = REENCODE_BREAK_EVEN
 _EXIT_STATUS = {0: "ok", 1: "mismatch", 3: "capacity"}
 
 
+def _sanitizer_runtime_missing(build_dir):
+    """A sanitizer build's module (EIE_SANITIZE, GCC) needs AddressSanitizer's runtime loaded before
+    anything else; imported into a plain interpreter it aborts the whole process, which no except
+    clause sees. Such a build then runs its points through eie-sim, unless the runtime is already
+    in this process (LD_PRELOAD, as the sanitizer tests do: docs/input-safety.md)."""
+    try:
+        with open(os.path.join(build_dir, "CMakeCache.txt"), errors="replace") as f:
+            if "EIE_SANITIZE:BOOL=ON" not in f.read():
+                return False
+        with open("/proc/self/maps", errors="replace") as f:
+            return not any("libasan" in line for line in f)
+    except OSError:
+        return False
+
+
 def load_model_module():
     """The Python module eie_model from the tools' build directory, or None when that build has
     none (EIE_WITH_PYTHON off) or EIE_STUDIES_SUBPROCESS=1 asks for eie-sim."""
@@ -57,6 +72,8 @@ def load_model_module():
         return None
     path = os.path.join(os.path.dirname(tool("eie-sim")), "python")
     if not os.path.isdir(path):
+        return None
+    if _sanitizer_runtime_missing(os.path.dirname(path)):
         return None
     if path not in sys.path:
         sys.path.insert(0, path)

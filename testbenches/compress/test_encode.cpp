@@ -8,7 +8,6 @@
 #include <chrono>
 #include <map>
 #include <random>
-#include <regex>
 #include <set>
 #include <string>
 #include <vector>
@@ -257,11 +256,14 @@ uint64_t check_network(const std::vector<QuantLayer>& net, const ArchConfig& arc
     return v.max_padding_run;
 }
 
+// The digits after "KEY >= " in `text`, 0 when absent.
 uint64_t number_after(const std::string& text, const std::string& key) {
-    std::smatch m;
-    const std::regex re(key + " >= ([0-9]+)");
-    if (!std::regex_search(text, m, re)) return 0;
-    return std::stoull(m[1]);
+    const std::string lead = key + " >= ";
+    const std::size_t at = text.find(lead);
+    if (at == std::string::npos) return 0;
+    const std::size_t b = at + lead.size(), e = text.find_first_not_of("0123456789", b);
+    if (e == b) return 0;
+    return std::stoull(text.substr(b, e - b));
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "eie/hw/model/image_loader.hpp"
 #include "eie/hw/model/memory_map.hpp"
 #include "eie/hw/model/simulator.hpp"
+#include "eie/hw/model/systemc_run.hpp"
 #include "model_fixtures.hpp"
 
 using namespace eie;
@@ -86,7 +87,7 @@ void run_initiator(const ArchConfig& arch, const std::function<void(Initiator&, 
     Eie eie("eie", arch);
     Initiator init("init", [&](Initiator& i) { program(i, eie); });
     init.socket.bind(eie.socket);
-    sc_core::sc_start();
+    run_systemc();
 }
 
 // Every transfer of the image loader through b_transport.
@@ -342,7 +343,7 @@ uint64_t run_clocked(const ArchConfig& arch, const Image& img, bool external, do
         sc_core::sc_stop();  // the clock would run forever
     });
     init.socket.bind(eie.socket);
-    sc_core::sc_start();
+    run_systemc();
     return cycles;
 }
 
@@ -394,5 +395,5 @@ TEST_CASE("Clock input: each rising edge of a bound signal is one computing cycl
         CHECK(read_output_debug(i, img, 0) == img.expected[0]);
     });
     init.socket.bind(eie.socket);
-    sc_core::sc_start();
+    run_systemc();
 }
