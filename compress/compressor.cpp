@@ -13,18 +13,11 @@
 
 namespace eie {
 
-const char* activation_name(Activation a) {
-    switch (a) {
-        case Activation::relu: return "relu";
-        case Activation::identity: return "identity";
-    }
-    return "?";
-}
-
 Activation parse_activation(const std::string& text) {
-    if (text == "relu") return Activation::relu;
-    if (text == "identity") return Activation::identity;
-    throw CompressError(fmt::format("activation '{}' is not known (allowed: relu, identity)", text));
+    Activation a{};
+    if (!activation_from_name(text, a))
+        throw CompressError(fmt::format("activation '{}' is not known (allowed: {})", text, activation_names()));
+    return a;
 }
 
 const char* to_string(PruneMode m) {

@@ -39,8 +39,7 @@ struct CompressError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-// "relu" | "identity"; parse throws CompressError listing the allowed names.
-const char* activation_name(Activation a);
+// activation_from_name (hw/image.hpp), throwing CompressError listing the allowed names.
 Activation parse_activation(const std::string& text);
 
 enum class PruneMode { keep, density, threshold };

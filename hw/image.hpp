@@ -40,6 +40,20 @@ struct LayerFormat {
 
 enum class Activation { identity, relu };
 
+// The activation's name in manifests, reports and on the command line.
+inline const char* activation_name(Activation a) { return a == Activation::relu ? "relu" : "identity"; }
+// The activation called `text`; false when no activation has that name.
+inline bool activation_from_name(const std::string& text, Activation& out) {
+    for (Activation a : {Activation::identity, Activation::relu})
+        if (text == activation_name(a)) {
+            out = a;
+            return true;
+        }
+    return false;
+}
+// What activation_from_name accepts, for messages.
+inline const char* activation_names() { return "relu, identity"; }
+
 // Where a vector of local activations lives in each PE.
 struct ActPlacement {
     bool in_sram = false;    // false: register file (source or destination)

@@ -30,7 +30,6 @@ namespace {
 
 constexpr const char* kFormat = "eie-image";
 
-const char* act_text(Activation a) { return a == Activation::relu ? "relu" : "identity"; }
 
 std::string pe_dir_name(std::size_t p) { return fmt::format("pe_{:04d}", p); }
 
@@ -124,7 +123,7 @@ nlohmann::ordered_json layer_json(const LayerDesc& d) {
     l["in_len"] = d.in_len;
     l["out_len"] = d.out_len;
     l["has_bias"] = d.has_bias;
-    l["activation"] = act_text(d.act);
+    l["activation"] = activation_name(d.act);
     l["formats"] = {{"in_frac", d.fmt.in_frac}, {"w_frac", d.fmt.w_frac}, {"out_frac", d.fmt.out_frac},
                     {"shift", d.fmt.shift()}};
     l["num_batches"] = d.num_batches;
@@ -526,9 +525,8 @@ LayerDesc read_layer(const json& j, std::size_t l, const std::vector<LayerDesc>&
                                           before[l - 1].out_len));
     d.has_bias = c.boolean(j, p, "has_bias");
     const std::string act = c.str(j, p, "activation");
-    if (act == "relu") d.act = Activation::relu;
-    else if (act == "identity") d.act = Activation::identity;
-    else c.fail(p + ".activation", fmt::format("'{}' is not known (allowed: relu, identity)", printable(act)));
+    if (!activation_from_name(act, d.act))
+        c.fail(p + ".activation", fmt::format("'{}' is not known (allowed: {})", printable(act), activation_names()));
     const json& f = c.at(j, p, "formats");
     const std::string fp = p + ".formats";
     d.fmt.in_frac = c.i32(f, fp, "in_frac", -64, 64);
